@@ -197,6 +197,11 @@ static int lex_string(struct cfg_lexer *lx, struct cfg_token *tok,
 			goto fail;
 		}
 		c = lx->buf[lx->pos];
+		/* A backslash as the last byte leaves the string open. */
+		if (c == '\\' && lx->pos + 1 == lx->len) {
+			lx->pos++;
+			continue;
+		}
 		if (c == quote) {
 			lx->pos++;
 			lx->column++;
@@ -210,9 +215,8 @@ static int lex_string(struct cfg_lexer *lx, struct cfg_token *tok,
 			ret = lex_error(lx, tok->line, tok->column, err, msg);
 			goto fail;
 		}
-		if (c == '\\') {
-			char e = lx->pos + 1 < lx->len ? lx->buf[lx->pos + 1] :
-							 '\0';
+		if (c == '\\' && lx->pos + 1 < lx->len) {
+			char e = lx->buf[lx->pos + 1];
 
 			if (e != '\\' && e != '"' && e != '\'') {
 				ret = lex_error(
