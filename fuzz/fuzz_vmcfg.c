@@ -200,11 +200,23 @@ static void check_policy(const struct vmcfg *cfg)
 		}
 	}
 	{
-		struct policy_flow flow = { FUZZ_DOMID, ports[0],
-					    HMX_DOMID_HOST, ports[1] };
+		struct policy_flow flow;
+		char src[VM_NAME_MAX + 16], dst[VM_NAME_MAX + 32];
 
-		check(policy_explain(set, &flow, &text) == 0);
-		free(text);
+		/* Through the names, as `bulkhead policy check` does. */
+		snprintf(src, sizeof(src), "%s:%u", cfg->name,
+			 ports[nports - 1]);
+		snprintf(dst, sizeof(dst), "name=%s:%u", peers[0]->name,
+			 ports[0]);
+		check(policy_flow_parse(set, src, dst, &flow, err,
+					sizeof(err)) ==
+		      (cfg->hmx ? 0 : -EINVAL));
+		if (cfg->hmx) {
+			check(flow.src_domid == FUZZ_DOMID);
+			check(policy_explain(set, &flow, &text) == 0);
+			check(strstr(text, "decision: ") != NULL);
+			free(text);
+		}
 	}
 	check(policy_set_render_text(set, &text) == 0);
 	free(text);
@@ -223,8 +235,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	load_peers();
 	memset(&err, 0, sizeof(err));
-	ret = vmcfg_parse_buffer((const char *)data, size, "fuzz.cfg", "/fuzz",
-				 &cfg, &err);
+	/* Odd sizes parse without a base directory: relative paths fail. */
+	ret = vmcfg_parse_buffer((const char *)data, size, "fuzz.cfg",
+				 size & 1 ? NULL : "/fuzz", &cfg, &err);
 	if (ret) {
 		check(cfg == NULL);
 		check_error(ret, &err);

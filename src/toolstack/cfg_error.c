@@ -15,6 +15,11 @@ void cfg_error_set(struct cfg_error *err, const char *file, unsigned int line,
 	if (!err)
 		return;
 	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	/* File names come from users too; keep messages free of controls. */
+	for (char *p = err->file; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
 	err->line = line;
 	err->column = column;
 	va_start(ap, fmt);

@@ -293,6 +293,9 @@ static void test_error_format(void **state)
 	err.line = 0;
 	cfg_error_format(&err, buf, sizeof(buf));
 	assert_string_equal(buf, "web.cfg: memory: x");
+	cfg_error_set(&err, "a\x1b[2Jb.cfg", 1, 0, "m");
+	cfg_error_format(&err, buf, sizeof(buf));
+	assert_string_equal(buf, "a?[2Jb.cfg:1: m");
 	cfg_error_set(&err, NULL, 0, 0, "plain");
 	cfg_error_format(&err, buf, sizeof(buf));
 	assert_string_equal(buf, "plain");
