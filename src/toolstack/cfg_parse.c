@@ -271,18 +271,3 @@ void cfg_file_release(struct cfg_file *f)
 	f->settings = NULL;
 	f->nsettings = 0;
 }
-
-const char *cfg_value_kind_name(enum cfg_value_kind kind)
-{
-	switch (kind) {
-	case CFG_VAL_STRING:
-		return "a string";
-	case CFG_VAL_NUMBER:
-		return "a number";
-	case CFG_VAL_WORD:
-		return "a word";
-	case CFG_VAL_LIST:
-		return "a list";
-	}
-	return "a value";
-}

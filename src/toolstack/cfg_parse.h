@@ -53,7 +53,4 @@ int cfg_parse(const char *buf, size_t len, const char *file,
 
 void cfg_file_release(struct cfg_file *f);
 
-/* "a string", "a number", "a word", "a list". */
-const char *cfg_value_kind_name(enum cfg_value_kind kind);
-
 #endif
