@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "policy_oracle.h"
+
+#include <string.h>
+
+static const struct policy_vm *running_hmx_vm(const struct policy_vm *vms,
+					      size_t nvms, uint16_t domid)
+{
+	for (size_t i = 0; i < nvms; i++) {
+		if (vms[i].hmx && vms[i].domid == domid)
+			return &vms[i];
+	}
+	return NULL;
+}
+
+static bool endpoint_matches(const struct policy_vm *vms, size_t nvms,
+			     const struct policy_vm *self,
+			     const struct policy_endpoint *ep, uint16_t domid,
+			     uint32_t port)
+{
+	const struct policy_vm *vm = running_hmx_vm(vms, nvms, domid);
+	bool who;
+
+	switch (ep->sel) {
+	case POLICY_SEL_MYSELF:
+		who = domid == self->domid;
+		break;
+	case POLICY_SEL_HOST:
+		who = domid == HMX_DOMID_HOST;
+		break;
+	case POLICY_SEL_ANY:
+		who = true;
+		break;
+	case POLICY_SEL_NAME:
+		who = vm && !strcmp(vm->name, ep->name);
+		break;
+	case POLICY_SEL_TYPE:
+		who = vm && vm->type == ep->type;
+		break;
+	default:
+		who = false;
+		break;
+	}
+	return who && (ep->port == HMX_PORT_ANY || ep->port == port);
+}
+
+static bool any_rule_matches(const struct policy_vm *vms, size_t nvms,
+			     const struct policy_flow *flow,
+			     enum policy_action action)
+{
+	for (size_t i = 0; i < nvms; i++) {
+		if (!vms[i].hmx)
+			continue;
+		for (size_t r = 0; r < vms[i].nrules; r++) {
+			const struct policy_rule *rule = &vms[i].rules[r].rule;
+
+			if (rule->action == action &&
+			    endpoint_matches(vms, nvms, &vms[i], &rule->src,
+					     flow->src_domid, flow->src_port) &&
+			    endpoint_matches(vms, nvms, &vms[i], &rule->dst,
+					     flow->dst_domid, flow->dst_port))
+				return true;
+		}
+	}
+	return false;
+}
+
+enum policy_action policy_oracle_decide(const struct policy_vm *vms,
+					size_t nvms,
+					const struct policy_flow *flow)
+{
+	if (any_rule_matches(vms, nvms, flow, POLICY_REJECT))
+		return POLICY_REJECT;
+	if (any_rule_matches(vms, nvms, flow, POLICY_ACCEPT))
+		return POLICY_ACCEPT;
+	return POLICY_REJECT;
+}
