@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hv/run.h"
+#include "hv/serve.h"
 #include "util/log.h"
 
 static void usage(FILE *out)
@@ -15,6 +16,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  run      boot one VM from the command line and wait for it\n"
+		"  serve    host VMs for a toolstack, over the control socket\n"
 		"\n"
 		"Run 'bulkhead-hv COMMAND --help' for a command's options.\n");
 }
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return hv_run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return hv_serve_main(argc - 1, argv + 1);
 	bh_err("unknown command \"%s\"", argv[1]);
 	usage(stderr);
 	return HV_EXIT_USAGE;

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Control operations on the host and its VMs. */
+#include <time.h>
+#include <unistd.h>
+
+#include "hv/console_attach.h"
+#include "hv/control/server.h"
+#include "hv/devices/i8042.h"
+#include "hv/host.h"
+#include "hv/x86/layout.h"
+#include <bulkhead/hmx.h>
+
+#define NAME_KEYS "op", "id", "name"
+
+static json_object *vm_to_json(const struct hv_vm *e)
+{
+	json_object *o = json_object_new_object();
+	struct timespec now;
+
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+	json_object_object_add(o, "domid", json_object_new_int(e->domid));
+	json_object_object_add(o, "state",
+			       json_object_new_string(hv_vm_state_name(e)));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)e->vcpus));
+	json_object_object_add(
+		o, "memory_mib",
+		json_object_new_int64((int64_t)(e->memory >> 20)));
+	if (e->vm) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		json_object_object_add(
+			o, "uptime_ms",
+			json_object_new_int64(
+				(now.tv_sec - e->started.tv_sec) * 1000 +
+				(now.tv_nsec - e->started.tv_nsec) / 1000000));
+	} else {
+		json_object_object_add(
+			o, "stop_reason",
+			json_object_new_string(vm_stop_reason_name(e->reason)));
+		json_object_object_add(o, "stop_detail",
+				       json_object_new_string(e->detail));
+	}
+	return o;
+}
+
+/* The VM the request's "name" names, or NULL with the request failed. */
+static struct hv_vm *request_vm(struct control_server *srv, struct request *req,
+				const char *const *keys)
+{
+	const char *name;
+	struct hv_vm *e;
+
+	request_only_keys(req, keys);
+	name = request_string(req, "name", true, VM_NAME_MAX);
+	if (request_failed(req))
+		return NULL;
+	e = hv_host_find(srv->host, name);
+	if (!e)
+		request_fail(req, "no VM named \"%s\"", name);
+	return e;
+}
+
+static struct vm *request_running_vm(struct control_server *srv,
+				     struct request *req,
+				     const char *const *keys)
+{
+	struct hv_vm *e = request_vm(srv, req, keys);
+
+	if (e && !e->vm) {
+		request_fail(req, "VM \"%s\" is not running (it stopped: %s)",
+			     e->name, vm_stop_reason_name(e->reason));
+		return NULL;
+	}
+	return e ? e->vm : NULL;
+}
+
+static void op_host_info(struct control_server *srv, struct request *req,
+			 json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", NULL };
+	const struct hv_vm *e;
+	int n = 0;
+
+	request_only_keys(req, keys);
+	for (e = srv->host->vms; e; e = e->next)
+		n++;
+	json_object_object_add(reply, "version",
+			       json_object_new_string(BULKHEAD_VERSION));
+	json_object_object_add(reply, "pid", json_object_new_int(getpid()));
+	json_object_object_add(reply, "vms", json_object_new_int(n));
+}
+
+static void op_subscribe(struct control_server *srv, struct request *req,
+			 json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", NULL };
+
+	(void)srv;
+	(void)reply;
+	request_only_keys(req, keys); /* the server marks the client */
+}
+
+static void op_vm_create(struct control_server *srv, struct request *req,
+			 json_object *reply)
+{
+	static const char *const keys[] = {
+		"op",	      "id",	    "name",    "domid",
+		"memory_mib", "vcpus",	    "cmdline", "kernel_fd",
+		"initrd_fd",  "console_fd", "start",   NULL,
+	};
+	struct vm_config cfg = { 0 };
+	struct hv_vm *e;
+	char err[512];
+	bool start;
+
+	request_only_keys(req, keys);
+	cfg.name = request_string(req, "name", true, VM_NAME_MAX);
+	cfg.domid = (uint16_t)request_uint(req, "domid", false,
+					   HMX_DOMID_FIRST_GUEST,
+					   HMX_DOMID_LAST_GUEST, 0);
+	cfg.memory = request_uint(req, "memory_mib", true, VM_MIN_MEMORY >> 20,
+				  VM_MAX_MEMORY >> 20, 0)
+		     << 20;
+	cfg.vcpus = (unsigned int)request_uint(req, "vcpus", false, 1,
+					       VM_MAX_VCPUS, 1);
+	cfg.cmdline =
+		request_string(req, "cmdline", false, LAYOUT_CMDLINE_MAX - 1);
+	cfg.kernel_fd = request_fd(req, "kernel_fd", true);
+	cfg.initrd_fd = request_fd(req, "initrd_fd", false);
+	cfg.console_fd = request_fd(req, "console_fd", false);
+	start = request_bool(req, "start", true);
+	if (request_failed(req))
+		return;
+	if (!cfg.cmdline)
+		cfg.cmdline = "";
+	if (cfg.console_fd >= 0)
+		request_take_fd(req, cfg.console_fd); /* the VM owns it now */
+	e = hv_host_create_vm(srv->host, &cfg, start, err, sizeof(err));
+	if (!e) {
+		request_fail(req, "%s", err);
+		return;
+	}
+	json_object_object_add(reply, "vm", vm_to_json(e));
+}
+
+static void op_vm_list(struct control_server *srv, struct request *req,
+		       json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", NULL };
+	json_object *arr = json_object_new_array();
+	const struct hv_vm *e;
+
+	request_only_keys(req, keys);
+	for (e = srv->host->vms; e; e = e->next)
+		json_object_array_add(arr, vm_to_json(e));
+	json_object_object_add(reply, "vms", arr);
+}
+
+static void op_vm_info(struct control_server *srv, struct request *req,
+		       json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct hv_vm *e = request_vm(srv, req, keys);
+
+	if (e)
+		json_object_object_add(reply, "vm", vm_to_json(e));
+}
+
+static void op_vm_pause(struct control_server *srv, struct request *req,
+			json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct vm *vm = request_running_vm(srv, req, keys);
+
+	(void)reply;
+	if (vm && vm_pause(vm) < 0)
+		request_fail(req, "VM \"%s\" is %s, not running", vm->name,
+			     vm_state_name(vm_state(vm)));
+}
+
+static void op_vm_unpause(struct control_server *srv, struct request *req,
+			  json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct vm *vm = request_running_vm(srv, req, keys);
+
+	(void)reply;
+	if (vm && vm_unpause(vm) < 0)
+		request_fail(req, "VM \"%s\" is %s, not paused", vm->name,
+			     vm_state_name(vm_state(vm)));
+}
+
+static void op_vm_shutdown(struct control_server *srv, struct request *req,
+			   json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct vm *vm = request_running_vm(srv, req, keys);
+
+	(void)reply;
+	if (!vm)
+		return;
+	if (vm_state(vm) != VM_STATE_RUNNING) {
+		request_fail(req, "VM \"%s\" is %s; unpause it first", vm->name,
+			     vm_state_name(vm_state(vm)));
+		return;
+	}
+	i8042_send_ctrl_alt_del(vm->i8042);
+}
+
+static void op_vm_destroy(struct control_server *srv, struct request *req,
+			  json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct hv_vm *e = request_vm(srv, req, keys);
+
+	if (!e)
+		return;
+	hv_host_stop_vm(srv->host, e);
+	json_object_object_add(reply, "vm", vm_to_json(e));
+	hv_host_remove_vm(srv->host, e);
+}
+
+static void op_vm_console(struct control_server *srv, struct request *req,
+			  json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, "fd", "history", NULL };
+	struct hv_vm *e = request_vm(srv, req, keys);
+	int fd = request_fd(req, "fd", true);
+	bool history = request_bool(req, "history", true);
+
+	(void)reply;
+	if (!e || request_failed(req))
+		return;
+	if (!e->vm) {
+		request_fail(req, "VM \"%s\" is not running", e->name);
+		return;
+	}
+	if (console_attach(e, fd, history) < 0) {
+		request_fail(req, "cannot attach: fd must be a stream socket");
+		return;
+	}
+	request_take_fd(req, fd);
+}
+
+static void op_hv_quit(struct control_server *srv, struct request *req,
+		       json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", NULL };
+
+	(void)reply;
+	request_only_keys(req, keys);
+	if (!request_failed(req))
+		srv->quit = true;
+}
+
+const struct control_op control_vm_ops[] = {
+	{ "host.info", op_host_info },	 { "subscribe", op_subscribe },
+	{ "vm.create", op_vm_create },	 { "vm.list", op_vm_list },
+	{ "vm.info", op_vm_info },	 { "vm.pause", op_vm_pause },
+	{ "vm.unpause", op_vm_unpause }, { "vm.shutdown", op_vm_shutdown },
+	{ "vm.destroy", op_vm_destroy }, { "vm.console", op_vm_console },
+	{ "hv.quit", op_hv_quit },	 { NULL, NULL },
+};
