@@ -6,25 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct hmx_domain *hmx_domain_get(struct hmx_host *h, uint32_t domid)
-{
-	struct hmx_domain *d;
-
-	if (domid >= HMX_NDOMIDS)
-		return NULL;
-	d = atomic_load(&h->domains[domid]);
-	if (d && atomic_load(&d->dead))
-		return NULL;
-	return d;
-}
-
-void *hmx_dom_translate(const struct hmx_domain *d, uint64_t gpa, uint64_t len)
-{
-	if (!len || gpa + len < gpa)
-		return NULL;
-	return d->translate(d->translate_opaque, gpa, len);
-}
-
 int hmx_domain_add(struct hmx_host *h, const struct hmx_domain_config *cfg)
 {
 	struct hmx_domain *d;

@@ -72,13 +72,17 @@ static void make_key(uint8_t pat, uint16_t sdom, uint32_t sport, uint16_t ddom,
 	     (pat & PAT_DPORT ? dport : 0);
 }
 
-static uint32_t slot_hash(uint64_t seed, uint64_t a, uint64_t b)
+/* Rules come from the host, not guests: a fast seeded hash is enough. */
+static inline uint32_t slot_hash(uint64_t seed, uint64_t a, uint64_t b)
 {
-	return (uint32_t)hmx_mix64(a ^ hmx_mix64(b ^ seed));
+	uint64_t x = (a ^ seed) * 0x9e3779b97f4a7c15ull;
+
+	x = (x ^ (x >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(x >> 32);
 }
 
-static uint32_t table_find(const struct fw_table *t, uint64_t seed, uint64_t a,
-			   uint64_t b)
+static inline uint32_t table_find(const struct fw_table *t, uint64_t seed,
+				  uint64_t a, uint64_t b)
 {
 	for (uint32_t i = slot_hash(seed, a, b) & t->mask;;
 	     i = (i + 1) & t->mask) {
@@ -262,6 +266,11 @@ static uint32_t fw_eval(const struct hmx_fw_set *s, uint16_t sdom,
 		/* Tables are sorted by their lowest rule: none can win now. */
 		if (t->min_idx >= best)
 			break;
+		/* All fields wildcard: one key, its lowest rule. */
+		if (!t->pat) {
+			best = t->min_idx;
+			continue;
+		}
 		make_key(t->pat, sdom, sport, ddom, dport, &a, &b);
 		idx = table_find(t, s->seed, a, b);
 		if (idx < best)

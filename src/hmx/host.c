@@ -90,7 +90,8 @@ void hmx_sigbatch_init(struct hmx_sigbatch *b)
 	b->lossy = false;
 }
 
-void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits)
+static void sigbatch_add(struct hmx_sigbatch *b, struct hmx_domain *d,
+			 uint16_t domid, uint32_t bits)
 {
 	if (b->all) {
 		b->all[domid] |= bits;
@@ -103,6 +104,7 @@ void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits)
 		}
 	}
 	if (b->n < HMX_SIGBATCH_INLINE) {
+		b->e[b->n].d = d;
 		b->e[b->n].domid = domid;
 		b->e[b->n].bits = bits;
 		b->n++;
@@ -118,6 +120,17 @@ void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits)
 	for (uint32_t i = 0; i < b->n; i++)
 		b->all[b->e[i].domid] |= b->e[i].bits;
 	b->all[domid] |= bits;
+}
+
+void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits)
+{
+	sigbatch_add(b, NULL, domid, bits);
+}
+
+void hmx_sigbatch_add_dom(struct hmx_sigbatch *b, struct hmx_domain *d,
+			  uint32_t bits)
+{
+	sigbatch_add(b, d, d->domid, bits);
 }
 
 static void signal_domain(struct hmx_host *h, uint16_t domid, uint32_t bits)
@@ -145,8 +158,15 @@ void hmx_sigbatch_flush(struct hmx_host *h, struct hmx_sigbatch *b)
 		free(b->all);
 		b->all = NULL;
 	} else {
-		for (uint32_t i = 0; i < b->n; i++)
-			signal_domain(h, b->e[i].domid, b->e[i].bits);
+		for (uint32_t i = 0; i < b->n; i++) {
+			struct hmx_domain *d = b->e[i].d;
+
+			if (!d)
+				signal_domain(h, b->e[i].domid, b->e[i].bits);
+			else if (!atomic_load_explicit(&d->dead,
+						       memory_order_relaxed))
+				d->signal(d->signal_opaque, b->e[i].bits);
+		}
 	}
 	b->n = 0;
 }

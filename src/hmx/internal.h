@@ -12,6 +12,17 @@
 
 #define HMX_NDOMIDS (HMX_DOMID_LAST_GUEST + 1u)
 
+/* Hashing: a keyed 64-bit mix (the seed is random per host). */
+static inline uint64_t hmx_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /* A sender waiting for space in a ring (one entry per sender domain). */
 struct hmx_pending {
 	uint16_t domid;
@@ -111,6 +122,7 @@ struct hmx_host {
 struct hmx_sigbatch {
 	uint32_t n;
 	struct {
+		struct hmx_domain *d; /* NULL: look the domid up at flush */
 		uint16_t domid;
 		uint32_t bits;
 	} e[HMX_SIGBATCH_INLINE];
@@ -120,6 +132,9 @@ struct hmx_sigbatch {
 
 void hmx_sigbatch_init(struct hmx_sigbatch *b);
 void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits);
+/* The same for a domain pointer valid until the flush. */
+void hmx_sigbatch_add_dom(struct hmx_sigbatch *b, struct hmx_domain *d,
+			  uint32_t bits);
 /* Deliver and reset. Caller is in a read section or holds admin_lock. */
 void hmx_sigbatch_flush(struct hmx_host *h, struct hmx_sigbatch *b);
 
@@ -131,17 +146,88 @@ static inline bool hmx_domid_valid(uint32_t domid)
 }
 
 /* Live domain or NULL; caller is in a read section or holds admin_lock. */
-struct hmx_domain *hmx_domain_get(struct hmx_host *h, uint32_t domid);
-void *hmx_dom_translate(const struct hmx_domain *d, uint64_t gpa, uint64_t len);
+static inline struct hmx_domain *hmx_domain_get(struct hmx_host *h,
+						uint32_t domid)
+{
+	struct hmx_domain *d;
+
+	if (domid >= HMX_NDOMIDS)
+		return NULL;
+	d = atomic_load(&h->domains[domid]);
+	if (d && atomic_load_explicit(&d->dead, memory_order_relaxed))
+		return NULL;
+	return d;
+}
+
+static inline void *hmx_dom_translate(const struct hmx_domain *d, uint64_t gpa,
+				      uint64_t len)
+{
+	if (!len || gpa + len < gpa)
+		return NULL;
+	return d->translate(d->translate_opaque, gpa, len);
+}
+
 void hmx_peer_event_add(struct hmx_domain *d, uint16_t peer);
 
-/* Ring registry (ring.c). */
-struct hmx_ring_info *hmx_ring_lookup(const struct hmx_domain *owner,
-				      uint32_t aport, uint16_t partner);
+/*
+ * Ring registry (ring.c); lookups are lock-free inside a read section. The
+ * keys are guest-chosen: the hash is seeded per host, and each domain has
+ * its own tables, so a guest that collides its own keys slows only sends
+ * to itself.
+ */
+static inline uint32_t hmx_key_hash(const struct hmx_domain *d,
+				    uint32_t aport, uint16_t partner)
+{
+	uint64_t k = (((uint64_t)aport << 16) | partner) ^ d->host->hash_seed;
+
+	k *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(k >> 32) & d->bucket_mask;
+}
+
+static inline uint32_t hmx_port_hash(const struct hmx_domain *d,
+				     uint32_t aport)
+{
+	uint64_t k = ((uint64_t)aport | (1ull << 48)) ^ d->host->hash_seed;
+
+	k *= 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(k >> 32) & d->bucket_mask;
+}
+
+static inline struct hmx_ring_info *
+hmx_ring_lookup(const struct hmx_domain *owner, uint32_t aport,
+		uint16_t partner)
+{
+	struct hmx_ring_info *r;
+
+	r = atomic_load(
+		&owner->key_buckets[hmx_key_hash(owner, aport, partner)]);
+	for (; r; r = atomic_load(&r->key_next))
+		if (r->aport == aport && r->partner == partner)
+			return r;
+	return NULL;
+}
+
 /* The ring that a message from src to (dst, aport) lands in. */
-struct hmx_ring_info *hmx_ring_match(const struct hmx_domain *dst,
-				     uint32_t aport, uint16_t src);
-bool hmx_domain_owns_port(const struct hmx_domain *d, uint32_t aport);
+static inline struct hmx_ring_info *
+hmx_ring_match(const struct hmx_domain *dst, uint32_t aport, uint16_t src)
+{
+	struct hmx_ring_info *r = hmx_ring_lookup(dst, aport, src);
+
+	return r ? r : hmx_ring_lookup(dst, aport, HMX_DOMID_ANY);
+}
+
+static inline bool hmx_domain_owns_port(const struct hmx_domain *d,
+					uint32_t aport)
+{
+	struct hmx_ring_info *r;
+
+	r = atomic_load(&d->port_buckets[hmx_port_hash(d, aport)]);
+	for (; r; r = atomic_load(&r->port_next))
+		if (r->aport == aport)
+			return true;
+	return false;
+}
+
 void hmx_ring_unlink_locked(struct hmx_domain *d, struct hmx_ring_info *r);
 void hmx_ring_free(struct hmx_ring_info *r);
 int hmx_domain_tables_init(struct hmx_domain *d);
@@ -187,17 +273,6 @@ void hmx_fw_free(struct hmx_fw_set *s);
 void hmx_audit_add(struct hmx_host *h, uint32_t op, uint32_t reason,
 		   uint16_t sdom, uint32_t sport, uint16_t ddom, uint32_t dport,
 		   int32_t rule);
-
-/* Hashing: a keyed 64-bit mix (the seed is random per host). */
-static inline uint64_t hmx_mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline uint32_t hmx_msg_space(uint32_t payload)
 {

@@ -76,16 +76,6 @@ unsigned int hmx_lockdep_held(void)
 	return lockdep.depth;
 }
 #else
-static inline void lockdep_acquire(const struct hmx_mutex *mx)
-{
-	(void)mx;
-}
-
-static inline void lockdep_release(const struct hmx_mutex *mx)
-{
-	(void)mx;
-}
-
 void hmx_lockdep_read_enter(void)
 {
 }
@@ -117,6 +107,7 @@ void hmx_mutex_destroy(struct hmx_mutex *mx)
 	pthread_mutex_destroy(&mx->m);
 }
 
+#ifdef HMX_LOCK_DEBUG
 void hmx_mutex_lock(struct hmx_mutex *mx)
 {
 	lockdep_acquire(mx);
@@ -129,3 +120,9 @@ void hmx_mutex_unlock(struct hmx_mutex *mx)
 	lockdep_release(mx);
 	pthread_mutex_unlock(&mx->m);
 }
+#else
+void hmx_mutex_lock_failed(void)
+{
+	abort();
+}
+#endif

@@ -26,8 +26,23 @@ struct hmx_mutex {
 void hmx_mutex_init(struct hmx_mutex *mx, enum hmx_lock_level level,
 		    const char *name);
 void hmx_mutex_destroy(struct hmx_mutex *mx);
+#ifdef HMX_LOCK_DEBUG
 void hmx_mutex_lock(struct hmx_mutex *mx);
 void hmx_mutex_unlock(struct hmx_mutex *mx);
+#else
+void hmx_mutex_lock_failed(void) __attribute__((noreturn));
+
+static inline void hmx_mutex_lock(struct hmx_mutex *mx)
+{
+	if (pthread_mutex_lock(&mx->m))
+		hmx_mutex_lock_failed();
+}
+
+static inline void hmx_mutex_unlock(struct hmx_mutex *mx)
+{
+	pthread_mutex_unlock(&mx->m);
+}
+#endif
 
 /*
  * Read-side sections (rcu.h) and grace-period waits are checked too: a

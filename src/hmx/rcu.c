@@ -7,19 +7,19 @@
 #include <sched.h>
 
 /* A per-thread starting slot, so that threads rarely contend for one. */
-static _Thread_local unsigned int rcu_hint = UINT32_MAX;
+_Thread_local unsigned int hmx_rcu_hint = HMX_RCU_SLOTS;
 
 static unsigned int rcu_thread_hint(void)
 {
-	if (rcu_hint == UINT32_MAX) {
-		uint64_t x = (uint64_t)(uintptr_t)&rcu_hint;
+	if (hmx_rcu_hint >= HMX_RCU_SLOTS) {
+		uint64_t x = (uint64_t)(uintptr_t)&hmx_rcu_hint;
 
 		x ^= x >> 33;
 		x *= 0xff51afd7ed558ccdull;
 		x ^= x >> 33;
-		rcu_hint = (unsigned int)(x % HMX_RCU_SLOTS);
+		hmx_rcu_hint = (unsigned int)(x % HMX_RCU_SLOTS);
 	}
-	return rcu_hint;
+	return hmx_rcu_hint;
 }
 
 void hmx_rcu_init(struct hmx_rcu *r)
@@ -28,30 +28,25 @@ void hmx_rcu_init(struct hmx_rcu *r)
 		atomic_init(&r->slot[i].seq, 0);
 }
 
-unsigned int hmx_rcu_enter(struct hmx_rcu *r)
+unsigned int hmx_rcu_enter_slow(struct hmx_rcu *r)
 {
 	unsigned int start = rcu_thread_hint();
 
-	hmx_lockdep_read_enter();
 	for (unsigned int i = 0;; i++) {
 		unsigned int idx = (start + i) % HMX_RCU_SLOTS;
 		_Atomic uint64_t *seq = &r->slot[idx].seq;
 		uint64_t v = atomic_load_explicit(seq, memory_order_relaxed);
 
-		if (!(v & 1) && atomic_compare_exchange_strong(seq, &v, v + 1))
+		if (!(v & 1) &&
+		    atomic_compare_exchange_strong(seq, &v, v + 1)) {
+#ifdef HMX_LOCK_DEBUG
+			hmx_lockdep_read_enter();
+#endif
 			return idx;
+		}
 		if (i && !(i % HMX_RCU_SLOTS))
 			sched_yield();
 	}
-}
-
-void hmx_rcu_leave(struct hmx_rcu *r, unsigned int idx)
-{
-	_Atomic uint64_t *seq = &r->slot[idx].seq;
-	uint64_t v = atomic_load_explicit(seq, memory_order_relaxed);
-
-	atomic_store_explicit(seq, v + 1, memory_order_release);
-	hmx_lockdep_read_leave();
 }
 
 void hmx_rcu_synchronize(struct hmx_rcu *r)

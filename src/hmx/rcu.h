@@ -17,6 +17,8 @@
 #ifndef BH_HMX_RCU_H
 #define BH_HMX_RCU_H
 
+#include "hmx/lock.h"
+
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -31,9 +33,41 @@ struct hmx_rcu {
 };
 
 void hmx_rcu_init(struct hmx_rcu *r);
+unsigned int hmx_rcu_enter_slow(struct hmx_rcu *r);
+
+/* This thread's preferred slot; HMX_RCU_SLOTS until first use. */
+extern _Thread_local unsigned int hmx_rcu_hint;
+
 /* Returns the slot to pass to hmx_rcu_leave(). Sections may nest. */
-unsigned int hmx_rcu_enter(struct hmx_rcu *r);
-void hmx_rcu_leave(struct hmx_rcu *r, unsigned int slot);
+static inline unsigned int hmx_rcu_enter(struct hmx_rcu *r)
+{
+	unsigned int idx = hmx_rcu_hint;
+
+	if (idx < HMX_RCU_SLOTS) {
+		_Atomic uint64_t *seq = &r->slot[idx].seq;
+		uint64_t v = atomic_load_explicit(seq, memory_order_relaxed);
+
+		if (!(v & 1) &&
+		    atomic_compare_exchange_strong(seq, &v, v + 1)) {
+#ifdef HMX_LOCK_DEBUG
+			hmx_lockdep_read_enter();
+#endif
+			return idx;
+		}
+	}
+	return hmx_rcu_enter_slow(r);
+}
+
+static inline void hmx_rcu_leave(struct hmx_rcu *r, unsigned int idx)
+{
+	_Atomic uint64_t *seq = &r->slot[idx].seq;
+	uint64_t v = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, v + 1, memory_order_release);
+#ifdef HMX_LOCK_DEBUG
+	hmx_lockdep_read_leave();
+#endif
+}
 /* Wait for all sections that began before the call. */
 void hmx_rcu_synchronize(struct hmx_rcu *r);
 

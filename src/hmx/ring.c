@@ -11,21 +11,6 @@
 
 #define PFN_MAX (UINT64_MAX / HMX_PAGE_SIZE)
 
-static uint32_t key_hash(const struct hmx_domain *d, uint32_t aport,
-			 uint16_t partner)
-{
-	uint64_t k = ((uint64_t)aport << 16) | partner;
-
-	return (uint32_t)hmx_mix64(k ^ d->host->hash_seed) & d->bucket_mask;
-}
-
-static uint32_t port_hash(const struct hmx_domain *d, uint32_t aport)
-{
-	uint64_t k = (uint64_t)aport | (1ull << 48);
-
-	return (uint32_t)hmx_mix64(k ^ d->host->hash_seed) & d->bucket_mask;
-}
-
 int hmx_domain_tables_init(struct hmx_domain *d)
 {
 	uint32_t n = 16;
@@ -47,37 +32,6 @@ void hmx_domain_tables_free(struct hmx_domain *d)
 	free(d->pageset);
 	d->key_buckets = d->port_buckets = NULL;
 	d->pageset = NULL;
-}
-
-struct hmx_ring_info *hmx_ring_lookup(const struct hmx_domain *owner,
-				      uint32_t aport, uint16_t partner)
-{
-	struct hmx_ring_info *r;
-
-	r = atomic_load(&owner->key_buckets[key_hash(owner, aport, partner)]);
-	for (; r; r = atomic_load(&r->key_next))
-		if (r->aport == aport && r->partner == partner)
-			return r;
-	return NULL;
-}
-
-struct hmx_ring_info *hmx_ring_match(const struct hmx_domain *dst,
-				     uint32_t aport, uint16_t src)
-{
-	struct hmx_ring_info *r = hmx_ring_lookup(dst, aport, src);
-
-	return r ? r : hmx_ring_lookup(dst, aport, HMX_DOMID_ANY);
-}
-
-bool hmx_domain_owns_port(const struct hmx_domain *d, uint32_t aport)
-{
-	struct hmx_ring_info *r;
-
-	r = atomic_load(&d->port_buckets[port_hash(d, aport)]);
-	for (; r; r = atomic_load(&r->port_next))
-		if (r->aport == aport)
-			return true;
-	return false;
 }
 
 /* The page set: open addressing with linear probing, entries are pfn + 1. */
@@ -183,9 +137,9 @@ static void chain_unlink(_Atomic(struct hmx_ring_info *) *head,
 
 void hmx_ring_unlink_locked(struct hmx_domain *d, struct hmx_ring_info *r)
 {
-	chain_unlink(&d->key_buckets[key_hash(d, r->aport, r->partner)], r,
+	chain_unlink(&d->key_buckets[hmx_key_hash(d, r->aport, r->partner)], r,
 		     false);
-	chain_unlink(&d->port_buckets[port_hash(d, r->aport)], r, true);
+	chain_unlink(&d->port_buckets[hmx_port_hash(d, r->aport)], r, true);
 	if (r->list_prev)
 		r->list_prev->list_next = r->list_next;
 	else
@@ -203,8 +157,8 @@ static void ring_link_locked(struct hmx_domain *d, struct hmx_ring_info *r)
 {
 	_Atomic(struct hmx_ring_info *) *kb, *pb;
 
-	kb = &d->key_buckets[key_hash(d, r->aport, r->partner)];
-	pb = &d->port_buckets[port_hash(d, r->aport)];
+	kb = &d->key_buckets[hmx_key_hash(d, r->aport, r->partner)];
+	pb = &d->port_buckets[hmx_port_hash(d, r->aport)];
 	atomic_store(&r->key_next, atomic_load(kb));
 	atomic_store(&r->port_next, atomic_load(pb));
 	/* The ring is fully initialised before these stores publish it. */

@@ -9,6 +9,11 @@
 static uint32_t ring_write(const struct hmx_ring_info *r, uint32_t off,
 			   const uint8_t *src, uint32_t n)
 {
+	/* The common case: contiguous pages, no wrap. */
+	if (r->data && r->len - off > n) {
+		memcpy(r->data + off, src, n);
+		return off + n;
+	}
 	while (n) {
 		uint32_t chunk = r->len - off < n ? r->len - off : n;
 
@@ -148,12 +153,13 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 	for (uint32_t i = 0; i < a.niov; i++)
 		if (iov[i].len)
 			off = ring_write(r, off, src[i], iov[i].len);
-	off = ring_zero(r, off, need - mh.len);
+	if (need > mh.len)
+		off = ring_zero(r, off, need - mh.len);
 	ring_write(r, r->tx, (const uint8_t *)&mh, sizeof(mh));
 	r->tx = off;
 	/* Release: the message is visible before the receiver sees tx_ptr. */
 	__atomic_store_n(&r->hdr->tx_ptr, off, __ATOMIC_RELEASE);
-	hmx_sigbatch_add(b, r->owner, HMX_IRQ_DATA);
+	hmx_sigbatch_add_dom(b, dst, HMX_IRQ_DATA);
 	ret = (int)total;
 out:
 	hmx_mutex_unlock(&r->lock);

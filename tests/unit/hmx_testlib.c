@@ -12,6 +12,8 @@ static void tg_signal(void *opaque, uint32_t bits)
 
 	atomic_fetch_or(&g->irq, bits);
 	atomic_fetch_add(&g->nsig, 1);
+	if (g->hook)
+		g->hook(g, bits);
 }
 
 void *tg_translate(void *opaque, uint64_t gpa, uint64_t len)

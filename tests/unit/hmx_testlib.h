@@ -29,6 +29,9 @@ struct tg {
 	uint64_t scratch; /* tg_send()'s buffer */
 	_Atomic uint32_t irq; /* bits raised since the last tg_take_irq() */
 	_Atomic uint32_t nsig; /* signal callback invocations */
+	/* Optional: called after the bits are recorded (stress test). */
+	void (*hook)(struct tg *g, uint32_t bits);
+	void *hook_arg;
 };
 
 struct tring {
