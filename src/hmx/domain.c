@@ -29,6 +29,7 @@ int hmx_domain_add(struct hmx_host *h, const struct hmx_domain_config *cfg)
 	atomic_init(&d->grants, NULL);
 	hmx_mutex_init(&d->lock, HMX_LOCK_DOMAIN, "domain");
 	hmx_mutex_init(&d->peer_lock, HMX_LOCK_LEAF, "domain peer events");
+	hmx_mutex_init(&d->waitq_lock, HMX_LOCK_LEAF, "domain waiter list");
 	ret = hmx_domain_tables_init(d);
 	if (ret)
 		goto err;
@@ -44,6 +45,7 @@ int hmx_domain_add(struct hmx_host *h, const struct hmx_domain_config *cfg)
 	return 0;
 err:
 	hmx_domain_tables_free(d);
+	hmx_mutex_destroy(&d->waitq_lock);
 	hmx_mutex_destroy(&d->peer_lock);
 	hmx_mutex_destroy(&d->lock);
 	free(d);
@@ -73,8 +75,7 @@ static void ring_kill(struct hmx_host *h, struct hmx_sigbatch *b,
 	r->dead = true;
 	for (uint32_t i = 0; i < r->npending; i++)
 		peer_gone(h, b, r->pending[i].domid, gone);
-	r->npending = 0;
-	atomic_store_explicit(&r->npending_hint, 0, memory_order_relaxed);
+	hmx_ring_set_npending(r, 0);
 	hmx_mutex_unlock(&r->lock);
 }
 
@@ -89,8 +90,7 @@ static void ring_drop_pending(struct hmx_ring_info *r, uint16_t gone)
 	for (uint32_t i = 0; i < r->npending; i++)
 		if (r->pending[i].domid != gone)
 			r->pending[j++] = r->pending[i];
-	r->npending = j;
-	atomic_store_explicit(&r->npending_hint, j, memory_order_relaxed);
+	hmx_ring_set_npending(r, j);
 	hmx_mutex_unlock(&r->lock);
 }
 
@@ -167,6 +167,8 @@ int hmx_domain_remove(struct hmx_host *h, uint16_t domid)
 	hmx_domain_tables_free(d);
 	free(d->peer_seen);
 	free(d->peer_queue);
+	free(d->waiting);
+	hmx_mutex_destroy(&d->waitq_lock);
 	hmx_mutex_destroy(&d->peer_lock);
 	hmx_mutex_destroy(&d->lock);
 	free(d);

@@ -56,7 +56,9 @@ struct hmx_ring_info {
 	uint32_t npages;
 	struct hmx_pending *pending;
 	uint32_t npending, pending_cap;
-	_Atomic uint32_t npending_hint; /* lets notify skip idle rings */
+	_Atomic uint32_t npending_hint; /* lets teardown skip idle rings */
+	bool on_waitq; /* under lock: in dom->waiting iff npending > 0 */
+	uint32_t waitq_idx; /* under dom->waitq_lock: index in dom->waiting */
 
 	struct hmx_ring_info *retire_next;
 };
@@ -90,6 +92,11 @@ struct hmx_domain {
 	uint32_t pageset_cap, pageset_count;
 
 	_Atomic(struct hmx_grants *) grants;
+
+	/* Rings of this domain with waiting senders, for notify. */
+	struct hmx_mutex waitq_lock; /* HMX_LOCK_LEAF */
+	struct hmx_ring_info **waiting;
+	uint32_t nwaiting, waiting_cap;
 
 	struct hmx_mutex peer_lock; /* HMX_LOCK_LEAF */
 	uint8_t *peer_seen; /* bitmap over domids, allocated on first use */
@@ -175,8 +182,8 @@ void hmx_peer_event_add(struct hmx_domain *d, uint16_t peer);
  * its own tables, so a guest that collides its own keys slows only sends
  * to itself.
  */
-static inline uint32_t hmx_key_hash(const struct hmx_domain *d,
-				    uint32_t aport, uint16_t partner)
+static inline uint32_t hmx_key_hash(const struct hmx_domain *d, uint32_t aport,
+				    uint16_t partner)
 {
 	uint64_t k = (((uint64_t)aport << 16) | partner) ^ d->host->hash_seed;
 
@@ -184,8 +191,7 @@ static inline uint32_t hmx_key_hash(const struct hmx_domain *d,
 	return (uint32_t)(k >> 32) & d->bucket_mask;
 }
 
-static inline uint32_t hmx_port_hash(const struct hmx_domain *d,
-				     uint32_t aport)
+static inline uint32_t hmx_port_hash(const struct hmx_domain *d, uint32_t aport)
 {
 	uint64_t k = ((uint64_t)aport | (1ull << 48)) ^ d->host->hash_seed;
 
@@ -208,8 +214,8 @@ hmx_ring_lookup(const struct hmx_domain *owner, uint32_t aport,
 }
 
 /* The ring that a message from src to (dst, aport) lands in. */
-static inline struct hmx_ring_info *
-hmx_ring_match(const struct hmx_domain *dst, uint32_t aport, uint16_t src)
+static inline struct hmx_ring_info *hmx_ring_match(const struct hmx_domain *dst,
+						   uint32_t aport, uint16_t src)
 {
 	struct hmx_ring_info *r = hmx_ring_lookup(dst, aport, src);
 
@@ -236,6 +242,8 @@ void hmx_domain_tables_free(struct hmx_domain *d);
 uint32_t hmx_ring_free_space(const struct hmx_ring_info *r, uint32_t rx);
 /* Read rx_ptr once; false if it is garbage. Ring lock held. */
 bool hmx_ring_read_rx(const struct hmx_ring_info *r, uint32_t *rx);
+/* Set npending (ring lock held), keeping the owner's waiter list right. */
+int hmx_ring_set_npending(struct hmx_ring_info *r, uint32_t n);
 /* Queue or update a pending entry. 0, or -EBUSY when the queue is full. */
 int hmx_ring_add_pending(struct hmx_host *h, struct hmx_ring_info *r,
 			 uint16_t domid, uint32_t space);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Wake the senders whose requested space is free now. Ring lock held. */
@@ -20,11 +21,11 @@ static void ring_wake_pending(struct hmx_ring_info *r, struct hmx_sigbatch *b)
 		else
 			r->pending[j++] = r->pending[i];
 	}
-	r->npending = j;
-	atomic_store_explicit(&r->npending_hint, j, memory_order_relaxed);
+	hmx_ring_set_npending(r, j);
 }
 
-static void domain_wake_pending(struct hmx_domain *d, struct hmx_sigbatch *b)
+/* Without memory for a snapshot: visit every ring of the domain. */
+static void domain_wake_all(struct hmx_domain *d, struct hmx_sigbatch *b)
 {
 	hmx_mutex_lock(&d->lock);
 	for (struct hmx_ring_info *r = d->rings; r; r = r->list_next) {
@@ -36,6 +37,39 @@ static void domain_wake_pending(struct hmx_domain *d, struct hmx_sigbatch *b)
 		hmx_mutex_unlock(&r->lock);
 	}
 	hmx_mutex_unlock(&d->lock);
+}
+
+/*
+ * Visit only the rings with waiting senders: a snapshot of the domain's
+ * waiter list, so that the cost does not grow with the number of rings.
+ */
+static void domain_wake_pending(struct hmx_domain *d, struct hmx_sigbatch *b)
+{
+	struct hmx_ring_info *stack[64], **list = stack;
+	uint32_t n;
+
+	hmx_mutex_lock(&d->waitq_lock);
+	n = d->nwaiting;
+	if (n > 64) {
+		list = malloc(n * sizeof(*list));
+		if (!list) {
+			hmx_mutex_unlock(&d->waitq_lock);
+			domain_wake_all(d, b);
+			return;
+		}
+	}
+	if (n)
+		memcpy(list, d->waiting, n * sizeof(*list));
+	hmx_mutex_unlock(&d->waitq_lock);
+	/* Rings unregistered since are still in memory (read section). */
+	for (uint32_t i = 0; i < n; i++) {
+		hmx_mutex_lock(&list[i]->lock);
+		if (!list[i]->dead)
+			ring_wake_pending(list[i], b);
+		hmx_mutex_unlock(&list[i]->lock);
+	}
+	if (list != stack)
+		free(list);
 }
 
 /* Answer one query; the caller's view is filtered by the firewall. */

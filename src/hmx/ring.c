@@ -204,6 +204,43 @@ bool hmx_ring_read_rx(const struct hmx_ring_info *r, uint32_t *rx)
 	return true;
 }
 
+int hmx_ring_set_npending(struct hmx_ring_info *r, uint32_t n)
+{
+	struct hmx_domain *d = r->dom;
+
+	if ((n > 0) != r->on_waitq) {
+		hmx_mutex_lock(&d->waitq_lock);
+		if (n) {
+			if (d->nwaiting == d->waiting_cap) {
+				uint32_t cap = d->waiting_cap ?
+						       d->waiting_cap * 2 :
+						       16;
+				struct hmx_ring_info **w;
+
+				w = realloc(d->waiting, cap * sizeof(*w));
+				if (!w) {
+					hmx_mutex_unlock(&d->waitq_lock);
+					return -ENOMEM;
+				}
+				d->waiting = w;
+				d->waiting_cap = cap;
+			}
+			r->waitq_idx = d->nwaiting;
+			d->waiting[d->nwaiting++] = r;
+		} else {
+			struct hmx_ring_info *last = d->waiting[--d->nwaiting];
+
+			d->waiting[r->waitq_idx] = last;
+			last->waitq_idx = r->waitq_idx;
+		}
+		hmx_mutex_unlock(&d->waitq_lock);
+		r->on_waitq = n > 0;
+	}
+	r->npending = n;
+	atomic_store_explicit(&r->npending_hint, n, memory_order_relaxed);
+	return 0;
+}
+
 int hmx_ring_add_pending(struct hmx_host *h, struct hmx_ring_info *r,
 			 uint16_t domid, uint32_t space)
 {
@@ -234,10 +271,7 @@ int hmx_ring_add_pending(struct hmx_host *h, struct hmx_ring_info *r,
 	}
 	r->pending[r->npending].domid = domid;
 	r->pending[r->npending].space = space;
-	r->npending++;
-	atomic_store_explicit(&r->npending_hint, r->npending,
-			      memory_order_relaxed);
-	return 0;
+	return hmx_ring_set_npending(r, r->npending + 1) ? -EBUSY : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -478,8 +512,7 @@ hmx_op_unregister_ring(struct hmx_host *h, struct hmx_domain *d,
 	r->dead = true;
 	for (uint32_t i = 0; i < r->npending; i++)
 		hmx_sigbatch_add(b, r->pending[i].domid, HMX_IRQ_SPACE);
-	r->npending = 0;
-	atomic_store_explicit(&r->npending_hint, 0, memory_order_relaxed);
+	hmx_ring_set_npending(r, 0);
 	hmx_mutex_unlock(&r->lock);
 	hmx_mutex_unlock(&d->lock);
 	*err = 0;
