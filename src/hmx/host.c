@@ -83,13 +83,6 @@ void hmx_host_destroy(struct hmx_host *h)
 	free(h);
 }
 
-void hmx_sigbatch_init(struct hmx_sigbatch *b)
-{
-	b->n = 0;
-	b->all = NULL;
-	b->lossy = false;
-}
-
 static void sigbatch_add(struct hmx_sigbatch *b, struct hmx_domain *d,
 			 uint16_t domid, uint32_t bits)
 {
@@ -127,8 +120,8 @@ void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits)
 	sigbatch_add(b, NULL, domid, bits);
 }
 
-void hmx_sigbatch_add_dom(struct hmx_sigbatch *b, struct hmx_domain *d,
-			  uint32_t bits)
+void hmx_sigbatch_add_slow(struct hmx_sigbatch *b, struct hmx_domain *d,
+			   uint32_t bits)
 {
 	sigbatch_add(b, d, d->domid, bits);
 }
@@ -141,7 +134,7 @@ static void signal_domain(struct hmx_host *h, uint16_t domid, uint32_t bits)
 		d->signal(d->signal_opaque, bits);
 }
 
-void hmx_sigbatch_flush(struct hmx_host *h, struct hmx_sigbatch *b)
+void hmx_sigbatch_flush_slow(struct hmx_host *h, struct hmx_sigbatch *b)
 {
 	if (b->lossy) {
 		for (uint32_t i = 0; i < HMX_NDOMIDS; i++)

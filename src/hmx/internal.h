@@ -137,13 +137,49 @@ struct hmx_sigbatch {
 	bool lossy; /* out of memory: flush signals every domain */
 };
 
-void hmx_sigbatch_init(struct hmx_sigbatch *b);
+static inline void hmx_sigbatch_init(struct hmx_sigbatch *b)
+{
+	b->n = 0;
+	b->all = NULL;
+	b->lossy = false;
+}
+
 void hmx_sigbatch_add(struct hmx_sigbatch *b, uint16_t domid, uint32_t bits);
+void hmx_sigbatch_add_slow(struct hmx_sigbatch *b, struct hmx_domain *d,
+			   uint32_t bits);
+
 /* The same for a domain pointer valid until the flush. */
-void hmx_sigbatch_add_dom(struct hmx_sigbatch *b, struct hmx_domain *d,
-			  uint32_t bits);
+static inline void hmx_sigbatch_add_dom(struct hmx_sigbatch *b,
+					struct hmx_domain *d, uint32_t bits)
+{
+	if (!b->n) { /* the common case: one target */
+		b->e[0].d = d;
+		b->e[0].domid = d->domid;
+		b->e[0].bits = bits;
+		b->n = 1;
+		return;
+	}
+	hmx_sigbatch_add_slow(b, d, bits);
+}
+
+void hmx_sigbatch_flush_slow(struct hmx_host *h, struct hmx_sigbatch *b);
+
 /* Deliver and reset. Caller is in a read section or holds admin_lock. */
-void hmx_sigbatch_flush(struct hmx_host *h, struct hmx_sigbatch *b);
+static inline void hmx_sigbatch_flush(struct hmx_host *h,
+				      struct hmx_sigbatch *b)
+{
+	if (!b->n && !b->all && !b->lossy)
+		return;
+	if (b->n == 1 && b->e[0].d && !b->all && !b->lossy) {
+		struct hmx_domain *d = b->e[0].d;
+
+		b->n = 0;
+		if (!atomic_load_explicit(&d->dead, memory_order_relaxed))
+			d->signal(d->signal_opaque, b->e[0].bits);
+		return;
+	}
+	hmx_sigbatch_flush_slow(h, b);
+}
 
 /* Domain helpers. */
 static inline bool hmx_domid_valid(uint32_t domid)

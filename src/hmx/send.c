@@ -155,7 +155,15 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 			off = ring_write(r, off, src[i], iov[i].len);
 	if (need > mh.len)
 		off = ring_zero(r, off, need - mh.len);
-	ring_write(r, r->tx, (const uint8_t *)&mh, sizeof(mh));
+	/* The header is slot-aligned: it never wraps or crosses a page. */
+	if (r->data) {
+		memcpy(r->data + r->tx, &mh, sizeof(mh));
+	} else {
+		uint32_t pos = HMX_RING_HEADER_SIZE + r->tx;
+
+		memcpy(r->pages[pos / HMX_PAGE_SIZE] + pos % HMX_PAGE_SIZE, &mh,
+		       sizeof(mh));
+	}
 	r->tx = off;
 	/* Release: the message is visible before the receiver sees tx_ptr. */
 	__atomic_store_n(&r->hdr->tx_ptr, off, __ATOMIC_RELEASE);
