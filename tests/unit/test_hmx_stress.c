@@ -125,8 +125,12 @@ static void *sender_main(void *arg)
 			if (ret != -EAGAIN)
 				break;
 			sd->eagain++;
-			if (!wait_bit(sd->g, &sd->w, HMX_IRQ_SPACE))
+			if (!wait_bit(sd->g, &sd->w, HMX_IRQ_SPACE)) {
+				/* A lost wake-up, or the reader gave up. */
 				atomic_fetch_add(&timeouts, 1);
+				atomic_fetch_add(&senders_done, 1);
+				return NULL;
+			}
 		}
 		if (ret != (int)len)
 			fail("send failed", s, (uint32_t)-ret);
@@ -176,8 +180,10 @@ static void *reader_main(void *arg)
 		if (hmx_notify(host, RX_DOMID, 0))
 			fail("notify", 0, 0);
 		if (!got && total < NSENDERS * NMSG &&
-		    !wait_bit(rx, &rx_wait, HMX_IRQ_DATA))
+		    !wait_bit(rx, &rx_wait, HMX_IRQ_DATA)) {
 			atomic_fetch_add(&timeouts, 1);
+			break;
+		}
 	}
 	for (uint32_t s = 0; s < NSENDERS; s++)
 		if (next[s] != NMSG)
