@@ -30,7 +30,8 @@ struct hmx_addr {
 
 /* Rings: a 64-byte header, then len bytes of 16-byte slots. */
 #define HMX_SLOT_SIZE 16u
-#define HMX_ROUNDUP(x) (((x) + HMX_SLOT_SIZE - 1) & ~(__typeof__(x))(HMX_SLOT_SIZE - 1))
+#define HMX_ROUNDUP(x) \
+	(((x) + HMX_SLOT_SIZE - 1) & ~(__typeof__(x))(HMX_SLOT_SIZE - 1))
 #define HMX_RING_HEADER_SIZE 64u
 #define HMX_RING_MIN_LEN 48u /* message header + one slot + the free slot */
 #define HMX_RING_MAX_LEN (16u << 20)
@@ -50,7 +51,8 @@ struct hmx_msg_header {
 };
 
 /* The largest payload a ring of data length len can ever hold. */
-#define HMX_MAX_PAYLOAD(len) ((len) - sizeof(struct hmx_msg_header) - HMX_SLOT_SIZE)
+#define HMX_MAX_PAYLOAD(len) \
+	((len) - sizeof(struct hmx_msg_header) - HMX_SLOT_SIZE)
 
 #define HMX_MAXIOV 8u
 #define HMX_NOTIFY_MAX_ENTRIES 256u
@@ -115,7 +117,12 @@ struct hmx_ring_data_ent {
 
 struct hmx_ring_data {
 	__u32 nent;
-	__u32 pad;
+	/*
+	 * The port the caller would send from, authenticated as sendv's
+	 * source port; the firewall judges each query with it. HMX_PORT_ANY:
+	 * no particular port, so only rules whose source port is ANY apply.
+	 */
+	__u32 src_aport;
 	struct hmx_ring_data_ent data[];
 };
 

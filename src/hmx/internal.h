@@ -258,6 +258,9 @@ static inline struct hmx_ring_info *hmx_ring_match(const struct hmx_domain *dst,
 	return r ? r : hmx_ring_lookup(dst, aport, HMX_DOMID_ANY);
 }
 
+/* Source authentication: a ring of d's at aport, or a host grant. */
+bool hmx_domain_may_send_from(const struct hmx_domain *d, uint32_t aport);
+
 static inline bool hmx_domain_owns_port(const struct hmx_domain *d,
 					uint32_t aport)
 {

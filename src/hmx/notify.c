@@ -74,7 +74,7 @@ static void domain_wake_pending(struct hmx_domain *d, struct hmx_sigbatch *b)
 
 /* Answer one query; the caller's view is filtered by the firewall. */
 static void query_one(struct hmx_host *h, struct hmx_domain *c,
-		      struct hmx_ring_data_ent *e)
+		      uint32_t src_aport, struct hmx_ring_data_ent *e)
 {
 	struct hmx_ring_info *r;
 	struct hmx_domain *dst;
@@ -85,9 +85,8 @@ static void query_one(struct hmx_host *h, struct hmx_domain *c,
 	e->max_message_size = 0;
 	if (!hmx_domid_valid(e->ring.domid) || e->ring.aport == HMX_PORT_ANY)
 		return;
-	/* No source port in a query: only port-independent rules apply. */
-	if (!hmx_fw_allow(h, HMX_OP_NOTIFY, c->domid, HMX_PORT_ANY,
-			  e->ring.domid, e->ring.aport))
+	if (!hmx_fw_allow(h, HMX_OP_NOTIFY, c->domid, src_aport, e->ring.domid,
+			  e->ring.aport))
 		return;
 	dst = hmx_domain_get(h, e->ring.domid);
 	if (!dst)
@@ -137,8 +136,15 @@ int hmx_op_notify(struct hmx_host *h, struct hmx_domain *c,
 		if (!p)
 			return -EFAULT;
 		memcpy(&rd, p, sizeof(rd)); /* read once */
-		if (rd.pad || rd.nent > HMX_NOTIFY_MAX_ENTRIES)
+		if (rd.nent > HMX_NOTIFY_MAX_ENTRIES)
 			return -EINVAL;
+		if (rd.src_aport != HMX_PORT_ANY &&
+		    !hmx_domain_may_send_from(c, rd.src_aport)) {
+			hmx_audit_add(h, HMX_OP_NOTIFY, HMX_AUDIT_SOURCE,
+				      c->domid, rd.src_aport, HMX_DOMID_ANY,
+				      HMX_PORT_ANY, -1);
+			return -EPERM;
+		}
 		if (rd.nent) {
 			base = hmx_dom_translate(c, ring_data_gpa + sizeof(rd),
 						 rd.nent * sizeof(ent[0]));
@@ -158,7 +164,7 @@ int hmx_op_notify(struct hmx_host *h, struct hmx_domain *c,
 	for (uint32_t i = 0; i < rd.nent; i++) {
 		uint8_t *out = base + i * sizeof(ent[0]);
 
-		query_one(h, c, &ent[i]);
+		query_one(h, c, rd.src_aport, &ent[i]);
 		memcpy(out + offsetof(struct hmx_ring_data_ent, flags),
 		       &ent[i].flags, sizeof(ent[i].flags));
 		memcpy(out + offsetof(struct hmx_ring_data_ent,

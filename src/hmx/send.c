@@ -66,6 +66,11 @@ static bool grants_cover(const struct hmx_domain *d, uint32_t aport)
 	return false;
 }
 
+bool hmx_domain_may_send_from(const struct hmx_domain *d, uint32_t aport)
+{
+	return hmx_domain_owns_port(d, aport) || grants_cover(d, aport);
+}
+
 int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 		 const struct hmx_sendv *req, struct hmx_sigbatch *b)
 {
@@ -106,8 +111,7 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 		return -EMSGSIZE;
 
 	/* Source authentication: a ring at that port, or a host grant. */
-	if (!hmx_domain_owns_port(s, a.src.aport) &&
-	    !grants_cover(s, a.src.aport)) {
+	if (!hmx_domain_may_send_from(s, a.src.aport)) {
 		hmx_audit_add(h, HMX_OP_SENDV, HMX_AUDIT_SOURCE, s->domid,
 			      a.src.aport, a.dst.domid, a.dst.aport, -1);
 		return -EPERM;

@@ -36,6 +36,7 @@ struct tg *tg_new(struct hmx_host *h, uint16_t domid)
 		abort();
 	g->h = h;
 	g->domid = domid;
+	g->notify_src_aport = HMX_PORT_ANY;
 	g->size = TG_RAM_SIZE;
 	g->mem = aligned_alloc(4096, TG_RAM_SIZE);
 	if (!g->mem)
@@ -249,7 +250,8 @@ int tg_notify(struct tg *g, struct hmx_ring_data_ent *ents, uint32_t n)
 	int ret;
 
 	if (ents) {
-		struct hmx_ring_data rd = { .nent = n };
+		struct hmx_ring_data rd = { .nent = n,
+					    .src_aport = g->notify_src_aport };
 
 		at = tg_alloc(g, sizeof(rd) + n * sizeof(*ents), 8);
 		memcpy(tg_ptr(g, at), &rd, sizeof(rd));

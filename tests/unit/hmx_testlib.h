@@ -27,6 +27,7 @@ struct tg {
 	uint64_t brk;
 	uint64_t call_gpa;
 	uint64_t scratch; /* tg_send()'s buffer */
+	uint32_t notify_src_aport; /* tg_notify()'s src_aport; HMX_PORT_ANY */
 	_Atomic uint32_t irq; /* bits raised since the last tg_take_irq() */
 	_Atomic uint32_t nsig; /* signal callback invocations */
 	/* Optional: called after the bits are recorded (stress test). */

@@ -176,15 +176,25 @@ static void test_notify_filtered(void **state)
 	e.ring.aport = 100;
 	assert_int_equal(tg_notify(f->c, &e, 1), 0);
 	assert_int_equal(e.flags & HMX_RING_EXISTS, HMX_RING_EXISTS);
-	/* Port-specific rules do not apply to a query (no source port). */
+	/* A query from no particular port: port-specific rules don't apply. */
 	assert_int_equal(tg_notify(f->a, &e, 1), 0);
 	assert_int_equal(e.flags, 0);
 	assert_int_equal(e.max_message_size, 0);
 	assert_int_equal(hmx_audit_read(f->h, ae, 4, NULL), 1);
 	assert_int_equal(ae[0].op, HMX_OP_NOTIFY);
 	assert_int_equal(ae[0].src.aport, HMX_PORT_ANY);
-	/* ...but sends from that port pass. */
+	/* From the port the rule names, query and send agree: allowed. */
+	f->a->notify_src_aport = 1;
+	assert_int_equal(tg_notify(f->a, &e, 1), 0);
+	assert_int_equal(e.flags & HMX_RING_EXISTS, HMX_RING_EXISTS);
 	assert_int_equal(tg_send(f->a, 1, 4, 100, 0, "x", 1), 1);
+	/* A source port the caller does not own is refused and audited. */
+	f->a->notify_src_aport = 77;
+	assert_int_equal(tg_notify(f->a, &e, 1), -EPERM);
+	assert_int_equal(hmx_audit_read(f->h, ae, 4, NULL), 1);
+	assert_int_equal(ae[0].op, HMX_OP_NOTIFY);
+	assert_int_equal(ae[0].src.aport, 77);
+	f->a->notify_src_aport = HMX_PORT_ANY;
 	drain(f);
 }
 

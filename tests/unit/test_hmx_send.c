@@ -524,7 +524,7 @@ static void test_notify_bad_arguments(void **state)
 {
 	struct fx *f = *state;
 	struct hmx_call c = { .op = HMX_OP_NOTIFY };
-	struct hmx_ring_data rd = { 0 };
+	struct hmx_ring_data rd = { .src_aport = HMX_PORT_ANY };
 	struct hmx_ring_data_ent e = { 0 };
 	uint64_t at = tg_alloc(f->a, 8 + 257 * 20, 8);
 
@@ -533,10 +533,10 @@ static void test_notify_bad_arguments(void **state)
 	c.u.notify.ring_data_gpa = at;
 	assert_int_equal(tg_call(f->a, &c), -EINVAL);
 	rd.nent = 1;
-	rd.pad = 1;
+	rd.src_aport = 0x4242; /* a port the caller has no ring at */
 	memcpy(tg_ptr(f->a, at), &rd, sizeof(rd));
-	assert_int_equal(tg_call(f->a, &c), -EINVAL);
-	rd.pad = 0;
+	assert_int_equal(tg_call(f->a, &c), -EPERM);
+	rd.src_aport = HMX_PORT_ANY;
 	memcpy(tg_ptr(f->a, at), &rd, sizeof(rd));
 	e.ring.pad = 1;
 	memcpy(tg_ptr(f->a, at + 8), &e, sizeof(e));
