@@ -165,6 +165,18 @@ static void op_vm_info(struct control_server *srv, struct request *req,
 		json_object_object_add(reply, "vm", vm_to_json(e));
 }
 
+static void op_vm_start(struct control_server *srv, struct request *req,
+			json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct vm *vm = request_running_vm(srv, req, keys);
+
+	(void)reply;
+	if (vm && vm_start(vm) < 0)
+		request_fail(req, "VM \"%s\" is %s; only a created VM starts",
+			     vm->name, vm_state_name(vm_state(vm)));
+}
+
 static void op_vm_pause(struct control_server *srv, struct request *req,
 			json_object *reply)
 {
