@@ -162,9 +162,9 @@ struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 	}
 	e->next = host->vms;
 	host->vms = e;
+	clock_gettime(CLOCK_MONOTONIC, &e->started);
 	if (start && vm_start(e->vm) < 0)
 		bh_err("vm %s: cannot start its vCPUs", e->name);
-	clock_gettime(CLOCK_MONOTONIC, &e->started);
 	return e;
 fail:
 	if (cfg->console_fd >= 0)
