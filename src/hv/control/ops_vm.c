@@ -264,11 +264,20 @@ static void op_hv_quit(struct control_server *srv, struct request *req,
 		srv->quit = true;
 }
 
+/* clang-format off */
 const struct control_op control_vm_ops[] = {
-	{ "host.info", op_host_info },	 { "subscribe", op_subscribe },
-	{ "vm.create", op_vm_create },	 { "vm.list", op_vm_list },
-	{ "vm.info", op_vm_info },	 { "vm.pause", op_vm_pause },
-	{ "vm.unpause", op_vm_unpause }, { "vm.shutdown", op_vm_shutdown },
-	{ "vm.destroy", op_vm_destroy }, { "vm.console", op_vm_console },
-	{ "hv.quit", op_hv_quit },	 { NULL, NULL },
+	{ "host.info", op_host_info },
+	{ "subscribe", op_subscribe },
+	{ "vm.create", op_vm_create },
+	{ "vm.list", op_vm_list },
+	{ "vm.info", op_vm_info },
+	{ "vm.start", op_vm_start },
+	{ "vm.pause", op_vm_pause },
+	{ "vm.unpause", op_vm_unpause },
+	{ "vm.shutdown", op_vm_shutdown },
+	{ "vm.destroy", op_vm_destroy },
+	{ "vm.console", op_vm_console },
+	{ "hv.quit", op_hv_quit },
+	{ NULL, NULL },
 };
+/* clang-format on */
