@@ -1263,11 +1263,13 @@ static void cmd_grants(struct world *w, struct rd *r)
 	verify(w, "set_port_grants", got, want);
 }
 
+static const struct hmx_fw_rule allow_all = { HMX_DOMID_ANY, HMX_DOMID_ANY,
+					      HMX_PORT_ANY, HMX_PORT_ANY,
+					      HMX_FW_ACCEPT };
+
 static void world_init(struct world *w)
 {
 	struct hmx_limits lim;
-	struct hmx_fw_rule all = { HMX_DOMID_ANY, HMX_DOMID_ANY, HMX_PORT_ANY,
-				   HMX_PORT_ANY, HMX_FW_ACCEPT };
 
 	memset(w, 0, sizeof(*w));
 	hmx_limits_default(&lim);
@@ -1288,19 +1290,72 @@ static void world_init(struct world *w)
 		check(g->mem && g->shadow);
 		check(add_domain(w, g) == 0);
 	}
-	/* Start open: every flow allowed, until the input says otherwise. */
-	check(hmx_firewall_set(w->h, &all, 1) == 0);
-	w->nrules = 1;
-	w->rules[0] = all;
 }
 
-static void world_fini(struct world *w)
+/*
+ * Back to the state of a new host, through the public API only: every
+ * ring unregistered (which drops every pending entry), peer events and
+ * the audit log drained, grants cleared, removed domains added again,
+ * memory zeroed, the firewall open. A new host per input would cost most
+ * of the time (every domain removal scans the whole domain table).
+ */
+static void world_reset(struct world *w)
 {
+	struct hmx_audit_entry audit[4];
+
+	for (int i = 0; i < NDOM; i++) {
+		struct gdom *g = &w->d[i];
+
+		if (!g->alive)
+			check(add_domain(w, g) == 0);
+		for (int k = 0; k < MAX_RINGS; k++) {
+			struct hmx_unregister_ring q = {
+				.aport = g->ring[k].aport,
+				.partner = g->ring[k].partner,
+			};
+
+			if (g->ring[k].used)
+				check(hmx_unregister_ring(w->h, g->domid, &q) ==
+				      0);
+		}
+		for (;;) {
+			struct hmx_peer_events pe = { .max = NDOM };
+
+			if (hmx_peer_events(w->h, g->domid, &pe) <= 0)
+				break;
+		}
+		check(hmx_domain_set_port_grants(w->h, g->domid, NULL, 0) == 0);
+		memset(g->mem, 0, RAM_SIZE);
+		memset(g->shadow, 0, RAM_SIZE);
+		memset(g->ring, 0, sizeof(g->ring));
+		g->ngrants = 0;
+		g->npeer = 0;
+	}
+	while (hmx_audit_read(w->h, audit, 4, NULL))
+		;
+	/* Start open: every flow allowed, until the input says otherwise. */
+	check(hmx_firewall_set(w->h, &allow_all, 1) == 0);
+	w->nrules = 1;
+	w->rules[0] = allow_all;
+	reset_signals(w);
+}
+
+static struct world *the_world;
+
+/* At exit the full teardown path runs, and LSan checks what it frees. */
+__attribute__((destructor)) static void world_fini(void)
+{
+	struct world *w = the_world;
+
+	if (!w)
+		return;
 	hmx_host_destroy(w->h);
 	for (int i = 0; i < NDOM; i++) {
 		free(w->d[i].mem);
 		free(w->d[i].shadow);
 	}
+	free(w);
+	the_world = NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1313,14 +1368,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cmd_grants,
 	};
 	struct rd r = { data, size };
-	struct world *w = malloc(sizeof(*w));
+	struct world *w = the_world;
 
-	check(w);
-	trace = getenv("FUZZ_HMX_TRACE") != NULL;
-	world_init(w);
+	if (!w) {
+		w = malloc(sizeof(*w));
+		check(w);
+		world_init(w);
+		the_world = w;
+		trace = getenv("FUZZ_HMX_TRACE") != NULL;
+	}
+	world_reset(w);
 	for (w->op_index = 0; r.n && w->op_index < MAX_OPS; w->op_index++)
 		cmds[u8(&r) % (sizeof(cmds) / sizeof(cmds[0]))](w, &r);
-	world_fini(w);
-	free(w);
 	return 0;
 }
