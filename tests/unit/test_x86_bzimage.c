@@ -275,6 +275,24 @@ static void test_refuse_zero_fields(void **state)
 	free(img);
 }
 
+/* pref_address + init_size must not wrap: the loader sizes RAM by it. */
+static void test_refuse_footprint_overflow(void **state)
+{
+	uint8_t *img = make_image(IMG_LEN);
+	struct bzimage_info info;
+	const char *why;
+
+	(void)state;
+	le64(img + 0x258, 0xffffffff00100000ull);
+	le32(img + 0x260, 0xffffffff);
+	expect_refusal(img, IMG_LEN, "overflows");
+	/* The largest footprint end that does not wrap is accepted. */
+	le64(img + 0x258, 0xffffffff00000000ull);
+	assert_int_equal(bzimage_parse(img, IMG_LEN, &info, &why), 0);
+	assert_int_equal(kernel_footprint_end(&info), UINT64_MAX);
+	free(img);
+}
+
 static struct e820_map sample_map(void)
 {
 	struct e820_map m = { .n = 3 };
@@ -563,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_syssize),
 		cmocka_unit_test(test_refuse_short_header),
 		cmocka_unit_test(test_refuse_zero_fields),
+		cmocka_unit_test(test_refuse_footprint_overflow),
 		cmocka_unit_test(test_boot_params_from_image),
 		cmocka_unit_test(test_boot_params_header_copy_bounded),
 		cmocka_unit_test(test_boot_params_without_image),
