@@ -190,19 +190,29 @@ static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode)
 
 #ifdef BH_SANITIZED
 /*
- * Sanitizer builds only (never a release): LeakSanitizer's check at exit
- * stops the world with a ptrace-ing helper and reads /proc/self/maps.
+ * Sanitizer builds only, never a release: LeakSanitizer's check at exit
+ * stops the world with a ptrace-ing helper process that lists
+ * /proc/self/task, reports read /proc/self/maps and the binary, and
+ * clang's runtime runs llvm-symbolizer. Found by trapping each call the
+ * runtimes made under the filter (docs/security.md).
  */
 static int add_sanitizer_rules(scmp_filter_ctx ctx)
 {
 	static const int extra[] = {
-		SCMP_SYS(openat),      SCMP_SYS(readlink),
-		SCMP_SYS(getdents64),  SCMP_SYS(ptrace),
-		SCMP_SYS(wait4),       SCMP_SYS(prctl),
+		/* the helper and the reports: files and processes */
+		SCMP_SYS(open),	       SCMP_SYS(openat),
+		SCMP_SYS(stat),	       SCMP_SYS(newfstatat),
+		SCMP_SYS(readlink),    SCMP_SYS(lseek),
+		SCMP_SYS(getdents),    SCMP_SYS(getdents64),
+		SCMP_SYS(fcntl),       SCMP_SYS(ioctl),
+		SCMP_SYS(clone),       SCMP_SYS(fork),
+		SCMP_SYS(execve),      SCMP_SYS(pipe2),
+		SCMP_SYS(dup2),	       SCMP_SYS(wait4),
+		SCMP_SYS(ptrace),      SCMP_SYS(prctl),
+		SCMP_SYS(getppid),     SCMP_SYS(nanosleep),
 		SCMP_SYS(sigaltstack), SCMP_SYS(sched_getaffinity),
-		SCMP_SYS(getppid),     SCMP_SYS(lseek),
-		SCMP_SYS(clone),       SCMP_SYS(mmap),
-		SCMP_SYS(getrlimit),   SCMP_SYS(prlimit64),
+		SCMP_SYS(mmap),	       SCMP_SYS(getrlimit),
+		SCMP_SYS(prlimit64),
 	};
 	int r = 0;
 

@@ -273,7 +273,8 @@ int control_server_open(struct control_server *srv, struct hv_host *host,
 		       sizeof(addr.sun_path) - 1, path);
 		return -1;
 	}
-	snprintf(srv->path, sizeof(srv->path), "%s", path);
+	/* Both are sun_path-sized; the length was checked above. */
+	memcpy(srv->path, path, strlen(path) + 1);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
