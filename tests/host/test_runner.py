@@ -224,3 +224,19 @@ def test_qemu_mode_timeout_kills_the_test_host(scratch):
     assert processes_matching(f"/jobs/{p.pid}-") == []
     jobs = os.path.join(os.path.dirname(scratch), "test-host", "jobs")
     assert not [j for j in os.listdir(jobs) if j.startswith(f"{p.pid}-")]
+
+
+@inside_test_host
+def test_qemu_mode_test_host_failure_is_125(scratch):
+    # Init exits at once: the test host kernel panics and QEMU stops
+    # without a status from the job.
+    r = runner("--mode", "qemu", "--timeout", "300", "--kernel-args",
+               "rdinit=/bin/false", "--", "true", cwd=scratch)
+    assert r.returncode == 125, r.stderr
+    assert "the test host kernel panicked" in r.stderr
+    assert "without reporting the command's status" in r.stderr
+    # QEMU itself failing to start is a test host failure too.
+    r = runner("--mode", "qemu", "--cpus", "1000", "--", "true",
+               cwd=scratch)
+    assert r.returncode == 125, r.stderr
+    assert "QEMU exit" in r.stderr
