@@ -191,7 +191,7 @@ def test_qemu_mode_results_share_and_nested_guest(scratch, kernel):
                     'socat -V | grep -m1 "socat version"\n'
                     'exit 7\n')
     b64 = base64.b64encode(guest_script.encode()).decode()
-    vmm = ("qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 256M "
+    vmm = ("qemu-system-x86_64 -M microvm,rtc=on -enable-kvm -cpu host -m 256M "
            "-smp 1 -nodefaults -no-user-config -display none -no-reboot "
            f"-serial stdio -kernel {kernel['VMLINUX'] or kernel['KERNEL']} "
            f"-initrd {image} -append "
