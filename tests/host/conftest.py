@@ -4,6 +4,7 @@ runner. These tests run on the machine itself (not inside a test host)."""
 
 import gzip
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -31,6 +32,34 @@ def kernel():
 def scratch():
     os.makedirs(SCRATCH, exist_ok=True)
     return SCRATCH
+
+
+@pytest.fixture(scope="session")
+def hello_module(kernel, scratch):
+    """An out-of-tree module built against fetch-kernel's KDIR. It uses a
+    symbol of vsock.ko, as the HMX vsock transport will."""
+    d = os.path.join(scratch, "hello-module")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "hello.c"), "w") as f:
+        f.write('#include <linux/module.h>\n'
+                '#include <net/af_vsock.h>\n'
+                'static int __init hello_init(void)\n'
+                '{\n'
+                '\tpr_info("hello: vsock_addr_init at %px\\n", '
+                'vsock_addr_init);\n'
+                '\treturn 0;\n'
+                '}\n'
+                'static void __exit hello_exit(void) { }\n'
+                'module_init(hello_init);\nmodule_exit(hello_exit);\n'
+                'MODULE_LICENSE("GPL");\n')
+    with open(os.path.join(d, "Kbuild"), "w") as f:
+        f.write("obj-m := hello.o\n")
+    r = subprocess.run(["make", "-C", kernel["KDIR"], f"M={d}", "modules"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    assert r.returncode == 0, r.stdout
+    return os.path.join(d, "hello.ko")
 
 
 def read_cpio(path):

@@ -5,7 +5,6 @@
 import base64
 import os
 import re
-import shutil
 import stat
 import subprocess
 import threading
@@ -43,29 +42,16 @@ def test_fetch_kernel_gives_kernel_modules_and_headers(kernel):
     assert bad.returncode == 1 and "not of the form" in bad.stderr
 
 
-def test_kdir_builds_an_out_of_tree_module(kernel, scratch):
-    d = os.path.join(scratch, "hello-module")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    with open(os.path.join(d, "hello.c"), "w") as f:
-        f.write('#include <linux/module.h>\n'
-                'static int __init hello_init(void) { return 0; }\n'
-                'static void __exit hello_exit(void) { }\n'
-                'module_init(hello_init);\nmodule_exit(hello_exit);\n'
-                'MODULE_LICENSE("GPL");\n')
-    with open(os.path.join(d, "Kbuild"), "w") as f:
-        f.write("obj-m := hello.o\n")
-    r = subprocess.run(["make", "-C", kernel["KDIR"], f"M={d}", "modules"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
-    assert r.returncode == 0, r.stdout
-    info = subprocess.run(["modinfo", "-F", "vermagic",
-                           os.path.join(d, "hello.ko")], check=True,
-                          stdout=subprocess.PIPE, text=True).stdout
-    assert info.split()[0] == kernel["RELEASE"]
+def test_kdir_builds_an_out_of_tree_module(kernel, hello_module):
+    def field(name):
+        return subprocess.run(["modinfo", "-F", name, hello_module],
+                              check=True, stdout=subprocess.PIPE,
+                              text=True).stdout.strip()
+    assert field("vermagic").split()[0] == kernel["RELEASE"]
+    assert field("depends") == "vsock"
 
 
-def test_mkinitramfs_contents(kernel, scratch):
+def test_mkinitramfs_contents(kernel, scratch, hello_module):
     extra = os.path.join(scratch, "extra.txt")
     with open(extra, "w") as f:
         f.write("extra file\n")
@@ -74,6 +60,7 @@ def test_mkinitramfs_contents(kernel, scratch):
         f.write("echo baked\n")
     out = os.path.join(scratch, "contents.cpio.gz")
     mkinitramfs("-o", out, "--force", "--module", "kvm-amd",
+                "--module-file", hello_module,
                 "--binary", "/usr/bin/socat", "--file", f"{extra}:/etc/x.txt",
                 "--run", script)
     img = read_cpio(out)
@@ -93,8 +80,10 @@ def test_mkinitramfs_contents(kernel, scratch):
              img["etc/bulkhead/modules"][1].decode().splitlines()]
     assert len(order) == len(set(order))
     for dep, mod in (("irqbypass", "kvm"), ("kvm", "kvm_amd"),
-                     ("ccp", "kvm_amd"), ("pvpanic", "pvpanic_pci")):
+                     ("ccp", "kvm_amd"), ("pvpanic", "pvpanic_pci"),
+                     ("vsock", "hello")):
         assert order.index(dep) < order.index(mod)
+    assert order[-1] == "hello"
     for line in img["etc/bulkhead/modules"][1].decode().splitlines():
         name, path = line.split()
         assert f"lib/modules/{kernel['RELEASE']}/{path}" in img
@@ -133,7 +122,7 @@ def test_mkinitramfs_is_reproducible_and_incremental(scratch):
     assert "wrote" in r.stderr
 
 
-def test_mkinitramfs_rejects_bad_input(scratch):
+def test_mkinitramfs_rejects_bad_input(scratch, kernel, hello_module):
     out = os.path.join(scratch, "bad.cpio.gz")
     r = mkinitramfs("-o", out, "--module", "no_such_module", check=False)
     assert r.returncode == 1 and "no module named no_such_module" in r.stderr
@@ -141,6 +130,20 @@ def test_mkinitramfs_rejects_bad_input(scratch):
     assert r.returncode == 1 and "SRC:DST" in r.stderr
     r = mkinitramfs("-o", out, "--binary", "/nonexistent/x", check=False)
     assert r.returncode == 1 and "cannot read" in r.stderr
+    # A module built for another kernel (same module, other vermagic).
+    with open(hello_module, "rb") as f:
+        data = f.read()
+    rel = kernel["RELEASE"].encode()
+    other = b"9" * (len(rel) - len(b"-amd64")) + b"-amd64"
+    assert b"vermagic=" + rel in data
+    data = data.replace(b"vermagic=" + rel, b"vermagic=" + other)
+    foreign = os.path.join(scratch, "foreign.ko")
+    with open(foreign, "wb") as f:
+        f.write(data)
+    r = mkinitramfs("-o", out, "--module-file", foreign, check=False)
+    assert r.returncode == 1
+    assert f"was built for {other.decode()}, not {kernel['RELEASE']}" in \
+        r.stderr
     # Built into the Debian kernel: nothing to load, not an error.
     r = mkinitramfs("-o", out, "--module", "unix")
     assert "built into the kernel" in r.stderr
@@ -193,12 +196,13 @@ def tcg_boot(kernel, initrd, cmdline, stdin_script=None, timeout=180):
 
 
 @pytest.fixture(scope="module")
-def boot_image(scratch):
+def boot_image(scratch, hello_module):
     script = os.path.join(scratch, "baked-run.sh")
     with open(script, "w") as f:
         f.write('echo "baked script ran on $(hostname)"\nexit 9\n')
     out = os.path.join(scratch, "boot.cpio.gz")
-    mkinitramfs("-o", out, "--module", "loop", "--run", script)
+    mkinitramfs("-o", out, "--module", "loop", "--module-file", hello_module,
+                "--run", script)
     return out
 
 
@@ -206,9 +210,12 @@ def test_init_runs_command_line_argv(kernel, boot_image):
     out = tcg_boot(kernel, boot_image,
                    "console=ttyS0 quiet panic=-1 loop.max_loop=3 -- "
                    '/bin/sh -c "echo argv $(cat /sys/module/loop/parameters/'
-                   'max_loop) $(lsmod | grep -c ^pvpanic_pci); exit 3"')
+                   'max_loop) $(lsmod | grep -c ^pvpanic_pci) '
+                   '$(lsmod | grep -c ^hello); exit 3"')
     assert "bulkhead-init: start argv" in out
-    assert "argv 3 1" in out          # module parameter from the cmdline
+    # A module parameter from the command line; default and out-of-tree
+    # modules loaded.
+    assert "argv 3 1 1" in out
     assert re.search(r"bulkhead-init: exit 3$", out, re.M)
 
 
