@@ -211,14 +211,14 @@ def test_qemu_mode_results_share_and_nested_guest(scratch, kernel):
 
 @inside_test_host
 def test_qemu_mode_timeout_kills_the_test_host(scratch):
-    p = subprocess.Popen([RUNNER, "--mode", "qemu", "--timeout", "30", "--",
+    p = subprocess.Popen([RUNNER, "--mode", "qemu", "--timeout", "15", "--",
                           "sleep", "1000"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, cwd=scratch)
     t0 = time.monotonic()
     out, err = p.communicate(timeout=120)
     elapsed = time.monotonic() - t0
     assert p.returncode == 124, out + err
-    assert "timeout after 30 s: killed the test host" in err
+    assert "timeout after 15 s: killed the test host" in err
     assert elapsed < 60
     # The job directory names the runner's pid; no QEMU may still use it.
     assert processes_matching(f"/jobs/{p.pid}-") == []
