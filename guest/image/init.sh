@@ -12,6 +12,8 @@
 #   otherwise                 interactive shell on the console
 # PID 1 stays this shell: "poweroff", "reboot" and "halt" from busybox signal
 # it (USR2, TERM, USR1) and it acts on them while it waits for the command.
+# Ctrl-Alt-Del (how the host asks for a clean shutdown) reaches it as INT
+# and powers off.
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
@@ -47,6 +49,9 @@ reboot_now() {
 
 trap 'say "poweroff requested"; power_off' USR2 USR1
 trap 'reboot_now' TERM
+trap 'say "shutdown requested (Ctrl-Alt-Del)"; power_off' INT
+# Without this the kernel reboots at once on Ctrl-Alt-Del.
+echo 0 >/proc/sys/kernel/ctrl-alt-del
 
 read -r cmdline </proc/cmdline
 release=$(uname -r)

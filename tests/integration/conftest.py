@@ -110,3 +110,26 @@ def guest_elf():
             pytest.fail(f"{p} is not built")
         return str(p)
     return path
+
+
+@pytest.fixture(scope="session")
+def linux_guest():
+    """(kernel, initrd) of the Debian guest built by `ninja guest-assets`."""
+    kernel = subprocess.run(
+        [str(SOURCE_ROOT / "guest" / "image" / "fetch-kernel"), "--offline",
+         "--cache", str(BUILD_DIR / "guest-cache"), "--print", "kernel"],
+        capture_output=True, text=True)
+    initrd = BUILD_DIR / "guest" / "initramfs.cpio.gz"
+    if kernel.returncode != 0 or not initrd.exists():
+        pytest.fail("guest assets missing: run `ninja -C build guest-assets` "
+                    f"first ({kernel.stderr.strip()})")
+    return kernel.stdout.strip(), str(initrd)
+
+
+def guest_cmdline(script, extra=""):
+    """A kernel command line that makes the guest init run script."""
+    import base64
+    encoded = base64.b64encode(script.encode()).decode()
+    line = f"console=ttyS0 quiet {extra} bulkhead.script={encoded}"
+    assert len(line) < 2048, "script too long for the command line"
+    return line
