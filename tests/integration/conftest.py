@@ -4,8 +4,10 @@ and markers for tests that need Linux guests."""
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -66,7 +68,10 @@ class Hypervisor:
     def __init__(self, workdir):
         if not HV.exists():
             pytest.fail(f"{HV} is not built (meson compile -C {BUILD_DIR})")
-        self.socket = str(workdir / "hv.sock")
+        # Short, and on a filesystem that takes sockets (sun_path is 108
+        # bytes; 9p shares take no sockets).
+        self.sockdir = tempfile.mkdtemp(prefix="bh-hv-")
+        self.socket = os.path.join(self.sockdir, "hv.sock")
         self.log = workdir / "hv.log"
         self.proc = subprocess.Popen(
             [str(HV), "serve", "--socket", self.socket],
@@ -92,6 +97,8 @@ class Hypervisor:
             self.proc.kill()
             self.proc.wait()
             raise
+        finally:
+            shutil.rmtree(self.sockdir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -110,3 +117,26 @@ def guest_elf():
             pytest.fail(f"{p} is not built")
         return str(p)
     return path
+
+
+@pytest.fixture(scope="session")
+def linux_guest():
+    """(kernel, initrd) of the Debian guest built by `ninja guest-assets`."""
+    kernel = subprocess.run(
+        [str(SOURCE_ROOT / "guest" / "image" / "fetch-kernel"), "--offline",
+         "--cache", str(BUILD_DIR / "guest-cache"), "--print", "kernel"],
+        capture_output=True, text=True)
+    initrd = BUILD_DIR / "guest" / "initramfs.cpio.gz"
+    if kernel.returncode != 0 or not initrd.exists():
+        pytest.fail("guest assets missing: run `ninja -C build guest-assets` "
+                    f"first ({kernel.stderr.strip()})")
+    return kernel.stdout.strip(), str(initrd)
+
+
+def guest_cmdline(script, extra=""):
+    """A kernel command line that makes the guest init run script."""
+    import base64
+    encoded = base64.b64encode(script.encode()).decode()
+    line = f"console=ttyS0 quiet {extra} bulkhead.script={encoded}"
+    assert len(line) < 2048, "script too long for the command line"
+    return line
