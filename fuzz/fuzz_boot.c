@@ -230,7 +230,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct guest_mem mem = { .memfd = -1 };
 	struct boot_files f = { .initrd_fd = -1 };
-	uint64_t entry = 0, zero_page = 0, initrd_size;
+	struct boot_entry entry = { 0 };
+	uint64_t initrd_size;
 	char cmdline[15 * 300 + 1]; /* up to 4500: past every limit */
 	size_t cmdlen, klen;
 	uint8_t *kernel;
@@ -278,7 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	err[0] = '\0';
-	ret = x86_boot_load(&mem, &f, &entry, &zero_page, err, sizeof(err));
+	ret = x86_boot_load(&mem, &f, &entry, err, sizeof(err));
 	if (ret < 0) {
 		check(ret == -1);
 		check(one_printable_line(err));
@@ -289,14 +290,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      !strncmp(err, "cannot build platform tables", 28));
 	} else {
 		check(ret == 0);
-		check(zero_page == LAYOUT_ZERO_PAGE);
+		check(entry.zero_page == LAYOUT_ZERO_PAGE);
+		/* Only a bzImage has code to start the other vCPUs. */
+		check(entry.all_vcpus == elf_is_elf(kernel, klen));
 		check(f.nvcpus >= 1 && f.nvcpus <= 64);
 		check(strlen(cmdline) < LAYOUT_CMDLINE_MAX);
 		if (elf_is_elf(kernel, klen)) {
 			check(!initrd_size);
-			check_elf(&mem, kernel, klen, entry);
+			check_elf(&mem, kernel, klen, entry.rip);
 		} else {
-			check_bzimage(&mem, kernel, klen, entry, initrd_size);
+			check_bzimage(&mem, kernel, klen, entry.rip,
+				      initrd_size);
 		}
 		check_zero_page(&mem, kernel, klen, cmdline);
 	}
