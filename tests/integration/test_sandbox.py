@@ -76,3 +76,39 @@ def test_run_mode_boots_and_powers_off_confined(guest_elf, tmp_path):
     assert proc.returncode == 0, err  # 0: the guest powered off
     assert "sandbox: no capabilities, seccomp allowlist installed" in err
     assert "RESULT" in log.read_text()
+
+
+def test_vm_lifecycle_under_sandbox(hv, guest_elf, tmp_path):
+    """Console attach, start, pause, unpause, destroy: the paths that use
+    getsockopt/fcntl/setsockopt on console sockets and tgkill for vCPU
+    kicks, which the Linux boot tests cover only on hardware virt."""
+    c = hv.client
+    c.call("subscribe")
+    # Attached before it starts, the console carries the whole run.
+    c.create_vm("b", guest_elf("hmx-basic"), memory_mib=4,
+                cmdline="role=b domid=3", start=False)
+    console = c.attach_console("b", history=True)
+    c.call("vm.start", name="b")
+    ev = c.wait_event(lambda e: e["event"] == "vm-stopped", timeout=120)
+    assert (ev["name"], ev["reason"]) == ("b", "poweroff")
+    out = b""
+    console.settimeout(30)
+    while True:
+        chunk = console.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    assert b"RESULT" in out, out
+    # A guest that waits: paused (every vCPU kicked out of KVM_RUN),
+    # resumed, then destroyed.
+    log = tmp_path / "a.log"
+    c.create_vm("a", guest_elf("hmx-basic"), memory_mib=4, vcpus=2,
+                cmdline="role=a domid=4", console_log=log)
+    read_until(log, "a: waiting for messages", timeout=120)
+    c.call("vm.pause", name="a")
+    assert c.call("vm.info", name="a")["vm"]["state"] == "paused"
+    c.call("vm.unpause", name="a")
+    assert c.call("vm.info", name="a")["vm"]["state"] == "running"
+    assert c.call("vm.destroy", name="a")["vm"]["stop_reason"] == "destroyed"
+    check_confined(hv.proc.pid)
+    assert c.call("host.info")["vms"] == 1  # b, stopped
