@@ -486,9 +486,11 @@ static void hostile_sendv(void)
 
 static void hostile_notify(void)
 {
-	struct {
+	/* Room for one entry after the header (ISO C: no struct after it). */
+	union {
 		struct hmx_ring_data rd;
-		struct hmx_ring_data_ent e[1];
+		uint8_t room[sizeof(struct hmx_ring_data) +
+			     sizeof(struct hmx_ring_data_ent)];
 	} *q = (void *)scratch;
 	struct hmx_call *c;
 
@@ -502,7 +504,7 @@ static void hostile_notify(void)
 	q->rd.src_aport = 9999;
 	check_eq("notify: unowned source port", do_call(c), -EPERM);
 	q->rd.src_aport = HMX_PORT_ANY;
-	q->e[0].pad = 1;
+	q->rd.data[0].pad = 1;
 	check_eq("notify: entry pad", do_call(c), -EINVAL);
 	c->u.notify.ring_data_gpa = (uintptr_t)q + 2;
 	check_eq("notify: misaligned", do_call(c), -EINVAL);
