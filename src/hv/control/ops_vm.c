@@ -103,14 +103,14 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 			 json_object *reply)
 {
 	static const char *const keys[] = {
-		"op",	      "id",	    "name",    "domid",
-		"memory_mib", "vcpus",	    "cmdline", "kernel_fd",
-		"initrd_fd",  "console_fd", "start",   NULL,
+		"op",	 "id",	    "name",	 "domid",     "memory_mib",
+		"vcpus", "cmdline", "kernel_fd", "initrd_fd", "console_fd",
+		"start", "hmx",	    NULL,
 	};
 	struct vm_config cfg = { 0 };
 	struct hv_vm *e;
 	char err[512];
-	bool start;
+	bool start, hmx;
 
 	request_only_keys(req, keys);
 	cfg.name = request_string(req, "name", true, VM_NAME_MAX);
@@ -128,13 +128,14 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 	cfg.initrd_fd = request_fd(req, "initrd_fd", false);
 	cfg.console_fd = request_fd(req, "console_fd", false);
 	start = request_bool(req, "start", true);
+	hmx = request_bool(req, "hmx", true);
 	if (request_failed(req))
 		return;
 	if (!cfg.cmdline)
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)
 		request_take_fd(req, cfg.console_fd); /* the VM owns it now */
-	e = hv_host_create_vm(srv->host, &cfg, start, err, sizeof(err));
+	e = hv_host_create_vm(srv->host, &cfg, start, hmx, err, sizeof(err));
 	if (!e) {
 		request_fail(req, "%s", err);
 		return;
