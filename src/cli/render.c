@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bulkhead/hmx.h>
 
@@ -301,9 +302,10 @@ static void render_audit(struct json_object *audit, struct json_object *domains,
 	struct table t = { .ncols = 5 };
 	size_t n = entries ? json_object_array_length(entries) : 0;
 
-	sb_printf(b, "\nAudit log (refused operations), last %zu", n);
+	sb_printf(b, "\nAudit log (refused operations), last %zu of %" PRId64, n,
+		  jget_int(audit, "total_kept", (int64_t)n));
 	if (jget_int(audit, "dropped", 0) > 0)
-		sb_printf(b, ", %" PRId64 " older entries dropped",
+		sb_printf(b, " (%" PRId64 " more were lost)",
 			  jget_int(audit, "dropped", 0));
 	sb_printf(b, ":\n");
 	if (!n)
@@ -314,23 +316,46 @@ static void render_audit(struct json_object *audit, struct json_object *domains,
 		struct json_object *s = jget(e, "src", json_type_object);
 		struct json_object *d = jget(e, "dst", json_type_object);
 		const char *kind = jget_str(e, "kind") ?: "?";
-		char when[32], src[96], dst[96], by[64];
+		char when[40], src[96], dst[96], by[300];
 		int64_t ns = jget_int(e, "time_ns", 0);
 		const char *vals[5];
 
-		snprintf(when, sizeof(when), "%" PRId64 ".%06" PRId64,
-			 ns / 1000000000, ns % 1000000000 / 1000);
-		endpoint_label(domains, jget_int(s, "domid", -1),
-			       jget_int(s, "aport", -1), src, sizeof(src));
-		endpoint_label(domains, jget_int(d, "domid", -1),
-			       jget_int(d, "aport", -1), dst, sizeof(dst));
-		if (!strcmp(kind, "rule"))
+		const char *slabel = jget_str(e, "src_label");
+		const char *dlabel = jget_str(e, "dst_label");
+		const char *rtext = jget_str(e, "rule_text");
+		time_t secs = (time_t)(ns / 1000000000);
+		struct tm tm;
+
+		if (localtime_r(&secs, &tm))
+			snprintf(when, sizeof(when), "%02d:%02d:%02d.%03d",
+				 tm.tm_hour, tm.tm_min, tm.tm_sec,
+				 (int)(ns % 1000000000 / 1000000));
+		else
+			snprintf(when, sizeof(when), "%" PRId64, ns);
+		/* Labels given when the entry was drained name the VMs of
+		 * that moment; else name them by today's set. */
+		if (slabel)
+			snprintf(src, sizeof(src), "%s", slabel);
+		else
+			endpoint_label(domains, jget_int(s, "domid", -1),
+				       jget_int(s, "aport", -1), src,
+				       sizeof(src));
+		if (dlabel)
+			snprintf(dst, sizeof(dst), "%s", dlabel);
+		else
+			endpoint_label(domains, jget_int(d, "domid", -1),
+				       jget_int(d, "aport", -1), dst,
+				       sizeof(dst));
+		if (!strcmp(kind, "rule") && rtext)
+			snprintf(by, sizeof(by), "rule: %s", rtext);
+		else if (!strcmp(kind, "rule"))
 			snprintf(by, sizeof(by), "rule #%" PRId64,
 				 jget_int(e, "rule", -1) + 1);
 		else if (!strcmp(kind, "default"))
 			snprintf(by, sizeof(by), "default deny");
 		else if (!strcmp(kind, "source"))
-			snprintf(by, sizeof(by), "source port not owned");
+			snprintf(by, sizeof(by),
+				 "source port not owned by the sender");
 		else
 			snprintf(by, sizeof(by), "%s", kind);
 		vals[0] = when;

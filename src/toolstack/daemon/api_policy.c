@@ -11,6 +11,8 @@
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
 
+#define STATS_PAGE 4096 /* the hypervisor's per-call limit */
+
 void api_policy_show(struct bhd *d, struct api_client *c, int64_t id,
 		     struct json_object *req);
 void api_policy_check(struct bhd *d, struct api_client *c, int64_t id,
@@ -34,11 +36,53 @@ static struct json_object *hv_query(struct bhd *d, const char *op,
 	return reply;
 }
 
+/* hmx.firewall.stats, every page of counters in one "hits" array. */
+static struct json_object *firewall_stats(struct bhd *d)
+{
+	struct json_object *first = NULL, *hits = json_object_new_array();
+	int64_t at = 0;
+
+	for (;;) {
+		struct json_object *args = json_object_new_object(), *page;
+		struct json_object *h;
+		size_t n;
+
+		json_object_object_add(args, "first", json_object_new_int64(at));
+		json_object_object_add(args, "max",
+				       json_object_new_int(STATS_PAGE));
+		page = hv_query(d, "hmx.firewall.stats", args);
+		if (jget_str(page, "error") || !jget(page, "hits",
+						      json_type_array)) {
+			json_object_put(first);
+			json_object_put(hits);
+			return page;
+		}
+		h = jget(page, "hits", json_type_array);
+		n = json_object_array_length(h);
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(
+				hits,
+				json_object_get(json_object_array_get_idx(h, i)));
+		at += (int64_t)n;
+		if (!first)
+			first = page;
+		else
+			json_object_put(page);
+		/* Counters of a set swapped in meanwhile would not match:
+		 * the generation of the first page is the one reported. */
+		if (n < STATS_PAGE || at >= jget_int(first, "nrules", 0))
+			break;
+	}
+	json_object_object_del(first, "first");
+	json_object_object_add(first, "hits", hits);
+	return first;
+}
+
 void api_policy_show(struct bhd *d, struct api_client *c, int64_t id,
 		     struct json_object *req)
 {
 	int64_t audit_max = jget_int(req, "audit_max", 20);
-	struct json_object *o = json_object_new_object(), *args;
+	struct json_object *o = json_object_new_object();
 
 	if (audit_max < 0 || audit_max > 4096) {
 		api_reply_err(d, c, id, BHD_ERR_USAGE,
@@ -53,16 +97,10 @@ void api_policy_show(struct bhd *d, struct api_client *c, int64_t id,
 		json_object_object_add(o, "error",
 				       json_object_new_string(d->policy_error));
 	if (d->hv.has_hmx) {
-		json_object_object_add(o, "stats",
-				       hv_query(d, "hmx.firewall.stats", NULL));
-		if (audit_max) {
-			args = json_object_new_object();
-			json_object_object_add(
-				args, "max", json_object_new_int64(audit_max));
-			json_object_object_add(o, "audit",
-					       hv_query(d, "hmx.audit.read",
-							args));
-		}
+		json_object_object_add(o, "stats", firewall_stats(d));
+		audit_drain(d);
+		json_object_object_add(o, "audit",
+				       audit_tail(d, (size_t)audit_max));
 	}
 	api_reply(d, c, id, o, NULL, 0);
 }

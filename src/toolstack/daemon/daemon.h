@@ -55,6 +55,12 @@ struct bhd {
 	uint64_t policy_generation;
 	char policy_error[256]; /* why the last compile or push failed */
 
+	/* Refusals drained from the hypervisor's audit log (audit.c). */
+	struct json_object **audit;
+	size_t audit_start, audit_n;
+	uint64_t audit_overwritten; /* pushed out of our ring */
+	uint64_t audit_hv_dropped; /* lost in the hypervisor's log */
+
 	bool quit;
 };
 
@@ -90,6 +96,12 @@ void bhd_hv_lost(struct bhd *d);
 
 /* policy_push.c */
 int policy_push(struct bhd *d, char *err, size_t errlen);
+
+/* audit.c */
+void audit_drain(struct bhd *d);
+/* {"entries": last max entries, oldest first, "dropped": N}. */
+struct json_object *audit_tail(struct bhd *d, size_t max);
+void audit_free(struct bhd *d);
 
 /* api.c */
 int api_listen(struct bhd *d);

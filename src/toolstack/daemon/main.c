@@ -374,6 +374,7 @@ int main(int argc, char **argv)
 		d.vms = r->next;
 		vmrec_free(r);
 	}
+	audit_free(&d);
 	policy_set_free(d.policy);
 	free(d.state_dir);
 	free(d.config_dir);

@@ -12,11 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
+
+/* The hypervisor takes at most this many rules inline (control-protocol.md). */
+#define RULES_INLINE_MAX 512
 
 static int cmp_seq(const void *a, const void *b)
 {
@@ -50,12 +55,33 @@ static struct json_object *rules_json(const struct policy_set *set)
 	return rules;
 }
 
+/* A set too big for one message goes in a memfd (rules_fd). */
+static int rules_memfd(struct json_object *rules)
+{
+	const char *text = json_object_to_json_string_ext(
+		rules, JSON_C_TO_STRING_PLAIN);
+	size_t len = text ? strlen(text) : 0;
+	int fd, e;
+
+	if (!text)
+		return -ENOMEM;
+	fd = memfd_create("bulkhead-rules", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len) {
+		e = errno ? errno : EIO;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 int policy_push(struct bhd *d, char *err, size_t errlen)
 {
 	struct vmrec **run = NULL;
 	struct policy_vm *pv = NULL;
 	struct policy_set *set = NULL;
-	struct json_object *args, *reply;
+	struct json_object *args, *reply, *rules;
 	size_t n = 0, cap = 0;
 	int r = -ENOMEM;
 
@@ -85,10 +111,34 @@ int policy_push(struct bhd *d, char *err, size_t errlen)
 	if (r < 0)
 		goto out;
 	if (d->hv.has_hmx) {
+		int fd = -1;
+
+		/* Refusals so far were decided by the set in force: label
+		 * them with it before it goes. */
+		audit_drain(d);
 		args = json_object_new_object();
-		json_object_object_add(args, "rules", rules_json(set));
-		r = hvconn_call(&d->hv, "hmx.firewall.set", args, NULL, 0,
-				&reply, err, errlen);
+		rules = rules_json(set);
+		if (set->nentries <= RULES_INLINE_MAX) {
+			json_object_object_add(args, "rules", rules);
+		} else {
+			fd = rules_memfd(rules);
+			json_object_put(rules);
+			if (fd < 0) {
+				json_object_put(args);
+				snprintf(err, errlen,
+					 "cannot pass %zu rules: %s",
+					 set->nentries, strerror(-fd));
+				r = fd;
+				goto out;
+			}
+			json_object_object_add(args, "rules_fd",
+					       json_object_new_int(0));
+		}
+		r = hvconn_call(&d->hv, "hmx.firewall.set", args,
+				fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, &reply,
+				err, errlen);
+		if (fd >= 0)
+			close(fd);
 		if (r < 0)
 			goto out;
 		d->policy_generation =

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hmx-peer: a freestanding guest that talks HMX under the policy bulkheadd
+ * installs, for the toolstack tests and `bulkhead demo` on hosts where
+ * Linux guests are too slow. Everything it does comes from its command
+ * line:
+ *
+ *   listen=PORT        register a ring at PORT; sends go from this port
+ *                      (a sender must own its source port). A wildcard
+ *                      ring needs a policy that lets someone in, which
+ *                      may come only when a peer starts: an EPERM is
+ *                      retried for a while.
+ *   partner=DOMID      make that ring partner-specific (default: any)
+ *   send=DOMID:PORT    send text= there, retrying while no ring exists
+ *   deny=DOMID:PORT    send there too, expecting the firewall to refuse
+ *   expect=N           wait for N messages on the ring and print them
+ *   text=WORD          what to send (default "hello")
+ *
+ * It prints one "peer: ..." line per step and powers off when done.
+ */
+#include "rt.h"
+
+#define RING_LEN (HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE)
+#define POLL_LIMIT 400000000ul
+#define ECONNREFUSED_ 111
+#define REGISTER_TRIES 600
+#define RETRY_CYCLES 100000000ull /* about 50 ms at 2 GHz */
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void delay_cycles(uint64_t n)
+{
+	uint64_t start = rdtsc();
+
+	while (rdtsc() - start < n)
+		__asm__ volatile("pause");
+}
+
+static uint8_t ring_page[HMX_PAGE_SIZE] __attribute__((aligned(4096)));
+static uint64_t pfn_list[1];
+static struct hmx_call call __attribute__((aligned(64)));
+static struct hmx_iov iov[1] __attribute__((aligned(16)));
+static uint8_t payload[256] __attribute__((aligned(16)));
+static struct hmx hmx;
+
+/* "DOMID:PORT" into a and p; false if malformed. */
+static bool parse_addr(const char *s, uint16_t *d, uint32_t *p)
+{
+	unsigned long v = 0;
+	bool digits = false;
+
+	for (; *s >= '0' && *s <= '9'; s++, digits = true)
+		v = v * 10 + (unsigned long)(*s - '0');
+	if (!digits || *s++ != ':' || v > 0xffff)
+		return false;
+	*d = (uint16_t)v;
+	v = 0;
+	digits = false;
+	for (; *s >= '0' && *s <= '9'; s++, digits = true)
+		v = v * 10 + (unsigned long)(*s - '0');
+	*p = (uint32_t)v;
+	return digits && !*s && v <= 0xfffffffful;
+}
+
+static int register_ring(uint32_t aport, uint16_t partner)
+{
+	memset(&call, 0, sizeof(call));
+	pfn_list[0] = (uintptr_t)ring_page >> 12;
+	call.op = HMX_OP_REGISTER_RING;
+	call.u.register_ring.aport = aport;
+	call.u.register_ring.partner = partner;
+	call.u.register_ring.len = RING_LEN;
+	call.u.register_ring.npages = 1;
+	call.u.register_ring.pfn_list_gpa = (uintptr_t)pfn_list;
+	return hmx_hypercall(&hmx, &call);
+}
+
+static int send(uint32_t src_port, uint16_t dst, uint32_t dst_port,
+		const char *text)
+{
+	size_t len = strlen(text);
+
+	memcpy(payload, text, len);
+	iov[0].gpa = (uintptr_t)payload;
+	iov[0].len = (uint32_t)len;
+	memset(&call, 0, sizeof(call));
+	call.op = HMX_OP_SENDV;
+	call.u.sendv.src.aport = src_port;
+	call.u.sendv.dst.domid = dst;
+	call.u.sendv.dst.aport = dst_port;
+	call.u.sendv.iov_gpa = (uintptr_t)iov;
+	call.u.sendv.niov = 1;
+	return hmx_hypercall(&hmx, &call);
+}
+
+/* Waits for one message; prints it. False on timeout. */
+static bool receive_one(void)
+{
+	volatile struct hmx_ring *r = (volatile struct hmx_ring *)ring_page;
+	struct hmx_msg_header mh;
+	char text[128];
+	unsigned long i;
+	uint32_t rx = 0, n;
+
+	for (i = 0; i < POLL_LIMIT; i++) {
+		rx = r->rx_ptr;
+		if (rx != r->tx_ptr)
+			break;
+		__asm__ volatile("pause");
+	}
+	if (i == POLL_LIMIT)
+		return false;
+	barrier();
+	memcpy(&mh, ring_page + HMX_RING_HEADER_SIZE + rx, sizeof(mh));
+	n = mh.len - (uint32_t)sizeof(mh);
+	if (n >= sizeof(text))
+		n = sizeof(text) - 1;
+	memcpy(text, ring_page + HMX_RING_HEADER_SIZE + rx + sizeof(mh), n);
+	text[n] = '\0';
+	barrier();
+	r->rx_ptr = (rx + HMX_ROUNDUP(mh.len)) % RING_LEN;
+	gprintf("peer: received \"%s\" from %u:%u\n", text, mh.source.domid,
+		mh.source.aport);
+	return true;
+}
+
+void guest_main(const uint8_t *zero_page);
+void guest_main(const uint8_t *zero_page)
+{
+	char buf[64], text[64];
+	uint32_t port = 0, dport;
+	unsigned long expect;
+	uint16_t dom;
+	int r = 0;
+
+	(void)zero_page;
+	if (!hmx_probe(&hmx)) {
+		gprintf("peer: no HMX controller\n");
+		guest_poweroff();
+	}
+	gprintf("peer: up as domid %u\n", hmx.domid);
+	if (!cmdline_get("text", text, sizeof(text)))
+		memcpy(text, "hello", 6);
+	if (cmdline_get("listen", buf, sizeof(buf))) {
+		uint16_t partner = (uint16_t)cmdline_uint("partner",
+							  HMX_DOMID_ANY);
+
+		port = (uint32_t)cmdline_uint("listen", 0);
+		for (unsigned long i = 0; i < REGISTER_TRIES; i++) {
+			r = register_ring(port, partner);
+			if (r != -1) /* EPERM: no policy lets anyone in yet */
+				break;
+			/* Each refusal is audited: ask again only now and
+			 * then. */
+			delay_cycles(RETRY_CYCLES);
+		}
+		gprintf("peer: ring on port %u: %s (%d)\n", port,
+			r ? "failed" : "registered", r);
+	}
+	if (cmdline_get("send", buf, sizeof(buf))) {
+		if (!parse_addr(buf, &dom, &dport)) {
+			gprintf("peer: send=%s is not DOMID:PORT\n", buf);
+		} else {
+			for (unsigned long i = 0; i < POLL_LIMIT; i++) {
+				r = send(port, dom, dport, text);
+				if (r != -ECONNREFUSED_)
+					break;
+				__asm__ volatile("pause");
+			}
+			if (r >= 0)
+				gprintf("peer: sent \"%s\" to %u:%u\n", text,
+					dom, dport);
+			else
+				gprintf("peer: send to %u:%u failed: %d\n", dom,
+					dport, r);
+		}
+	}
+	if (cmdline_get("deny", buf, sizeof(buf)) &&
+	    parse_addr(buf, &dom, &dport)) {
+		r = send(port, dom, dport, text);
+		gprintf("peer: send to %u:%u %s (%d)\n", dom, dport,
+			r == -1 ? "refused by the firewall" : "not refused", r);
+	}
+	expect = cmdline_uint("expect", 0);
+	for (unsigned long i = 0; i < expect; i++) {
+		if (!receive_one()) {
+			gprintf("peer: no message after waiting\n");
+			break;
+		}
+	}
+	gprintf("peer: done\n");
+	guest_poweroff();
+}
