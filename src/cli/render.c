@@ -302,8 +302,8 @@ static void render_audit(struct json_object *audit, struct json_object *domains,
 	struct table t = { .ncols = 5 };
 	size_t n = entries ? json_object_array_length(entries) : 0;
 
-	sb_printf(b, "\nAudit log (refused operations), last %zu of %" PRId64, n,
-		  jget_int(audit, "total_kept", (int64_t)n));
+	sb_printf(b, "\nAudit log (refused operations), last %zu of %" PRId64,
+		  n, jget_int(audit, "total_kept", (int64_t)n));
 	if (jget_int(audit, "dropped", 0) > 0)
 		sb_printf(b, " (%" PRId64 " more were lost)",
 			  jget_int(audit, "dropped", 0));

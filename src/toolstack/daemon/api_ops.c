@@ -273,7 +273,7 @@ static void op_passthrough(struct req *rq, const char *hvop)
 	json_object_object_add(args, "name", json_object_new_string(r->name));
 	if (hvconn_call(&rq->d->hv, hvop, args, NULL, 0, NULL, err,
 			sizeof(err)) < 0)
-		FAIL_RET(rq, BHD_ERR_STATE, "%s: %s", r->name, err);
+		FAIL_RET(rq, BHD_ERR_STATE, "%s", err);
 	reply_vm(rq, r);
 }
 
@@ -294,7 +294,7 @@ static int ask_shutdown(struct req *rq, struct vmrec *r)
 	json_object_object_add(args, "name", json_object_new_string(r->name));
 	if (hvconn_call(&rq->d->hv, "vm.shutdown", args, NULL, 0, NULL, err,
 			sizeof(err)) < 0) {
-		FAIL(rq, BHD_ERR_STATE, "%s: %s", r->name, err);
+		FAIL(rq, BHD_ERR_STATE, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -306,11 +306,14 @@ static void op_shutdown(struct req *rq)
 
 	if (!r)
 		return;
+	/* Flags only once the guest was asked: its stop event is handled
+	 * after this request, so it cannot be missed. */
+	if (ask_shutdown(rq, r) < 0)
+		return;
 	r->shutdown_requested = true;
 	r->restart_pending = false;
 	store_save(rq->d);
-	if (ask_shutdown(rq, r) == 0)
-		reply_seq(rq, r);
+	reply_seq(rq, r);
 }
 
 static void op_reboot(struct req *rq)
@@ -325,11 +328,12 @@ static void op_reboot(struct req *rq)
 		return;
 	seq = r->seq;
 	if (!jget_bool(rq->o, "force", false)) {
+		if (ask_shutdown(rq, r) < 0)
+			return;
 		r->shutdown_requested = false;
 		r->restart_pending = true;
 		store_save(rq->d);
-		if (ask_shutdown(rq, r) == 0)
-			reply_seq(rq, r);
+		reply_seq(rq, r);
 		return;
 	}
 	/* Destroy, then start the same definition again. */
@@ -511,6 +515,10 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 	struct req rq = { d, c, o, jget_int(o, "id", 0), fds, nfds };
 	const char *op = jget_str(o, "op");
 
+	/* Definitions dropped into the config directory count from the
+	 * next request on, as xl reads its files when asked. */
+	if (op && strcmp(op, "vm.wait") && strncmp(op, "daemon.", 7))
+		store_scan_config_dir(d, false);
 	if (!op)
 		FAIL(&rq, BHD_ERR_USAGE, "missing \"op\"");
 	else if (!strcmp(op, "vm.create"))

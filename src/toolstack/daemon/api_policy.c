@@ -47,12 +47,13 @@ static struct json_object *firewall_stats(struct bhd *d)
 		struct json_object *h;
 		size_t n;
 
-		json_object_object_add(args, "first", json_object_new_int64(at));
+		json_object_object_add(args, "first",
+				       json_object_new_int64(at));
 		json_object_object_add(args, "max",
 				       json_object_new_int(STATS_PAGE));
 		page = hv_query(d, "hmx.firewall.stats", args);
-		if (jget_str(page, "error") || !jget(page, "hits",
-						      json_type_array)) {
+		if (jget_str(page, "error") ||
+		    !jget(page, "hits", json_type_array)) {
 			json_object_put(first);
 			json_object_put(hits);
 			return page;
@@ -61,8 +62,8 @@ static struct json_object *firewall_stats(struct bhd *d)
 		n = json_object_array_length(h);
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(
-				hits,
-				json_object_get(json_object_array_get_idx(h, i)));
+				hits, json_object_get(
+					      json_object_array_get_idx(h, i)));
 		at += (int64_t)n;
 		if (!first)
 			first = page;

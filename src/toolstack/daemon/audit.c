@@ -96,9 +96,9 @@ void audit_drain(struct bhd *d)
 			    (size_t)rule < d->policy->nentries) {
 				char text[256];
 
-				policy_entry_format(
-					d->policy, &d->policy->entries[rule],
-					text, sizeof(text));
+				policy_entry_format(d->policy,
+						    &d->policy->entries[rule],
+						    text, sizeof(text));
 				json_object_object_add(
 					e, "rule_text",
 					json_object_new_string(text));
@@ -121,15 +121,16 @@ struct json_object *audit_tail(struct bhd *d, size_t max)
 
 	for (size_t i = d->audit_n - n; i < d->audit_n; i++)
 		json_object_array_add(
-			arr, json_object_get(
-				     d->audit[(d->audit_start + i) % AUDIT_KEEP]));
+			arr,
+			json_object_get(
+				d->audit[(d->audit_start + i) % AUDIT_KEEP]));
 	json_object_object_add(o, "entries", arr);
 	json_object_object_add(o, "total_kept",
 			       json_object_new_int64((int64_t)d->audit_n));
 	json_object_object_add(
 		o, "dropped",
-		json_object_new_int64((int64_t)(d->audit_hv_dropped +
-						 d->audit_overwritten)));
+		json_object_new_int64(
+			(int64_t)(d->audit_hv_dropped + d->audit_overwritten)));
 	return o;
 }
 

@@ -67,7 +67,8 @@ struct bhd {
 /* store.c: the state file and the config directory. */
 int store_load(struct bhd *d);
 int store_save(struct bhd *d);
-void store_scan_config_dir(struct bhd *d);
+/* Adds definitions of new *.cfg files; report: log problems. */
+void store_scan_config_dir(struct bhd *d, bool report);
 struct vmrec *bhd_find(struct bhd *d, const char *name);
 void bhd_add_vm(struct bhd *d, struct vmrec *r);
 /*

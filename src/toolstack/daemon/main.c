@@ -190,25 +190,6 @@ connected:
 	return 0;
 }
 
-/* Drops records of config-dir files that are gone, unless running. */
-static void prune_vanished(struct bhd *d)
-{
-	struct vmrec **p = &d->vms;
-
-	while (*p) {
-		struct vmrec *r = *p;
-
-		if (r->active || access(r->def_path, F_OK) == 0) {
-			p = &r->next;
-			continue;
-		}
-		bh_info("vm %s: %s is gone; forgetting the VM", r->name,
-			r->def_path);
-		*p = r->next;
-		vmrec_free(r);
-	}
-}
-
 static int setup(struct bhd *d)
 {
 	sigset_t sigs;
@@ -231,8 +212,7 @@ static int setup(struct bhd *d)
 		return -1;
 	if (store_load(d) < 0)
 		return -1;
-	store_scan_config_dir(d);
-	prune_vanished(d);
+	store_scan_config_dir(d, true);
 	if (connect_hv(d) < 0)
 		return -1;
 	store_save(d);

@@ -58,8 +58,8 @@ static struct json_object *rules_json(const struct policy_set *set)
 /* A set too big for one message goes in a memfd (rules_fd). */
 static int rules_memfd(struct json_object *rules)
 {
-	const char *text = json_object_to_json_string_ext(
-		rules, JSON_C_TO_STRING_PLAIN);
+	const char *text =
+		json_object_to_json_string_ext(rules, JSON_C_TO_STRING_PLAIN);
 	size_t len = text ? strlen(text) : 0;
 	int fd, e;
 

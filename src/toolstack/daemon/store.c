@@ -197,7 +197,27 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void store_scan_config_dir(struct bhd *d)
+/* Forgets config-dir definitions whose file is gone, unless running. */
+static void prune_vanished(struct bhd *d)
+{
+	struct vmrec **p = &d->vms;
+
+	while (*p) {
+		struct vmrec *r = *p;
+
+		if (r->active || r->registered ||
+		    access(r->def_path, F_OK) == 0) {
+			p = &r->next;
+			continue;
+		}
+		bh_info("vm %s: %s is gone; forgetting the VM", r->name,
+			r->def_path);
+		*p = r->next;
+		vmrec_free(r);
+	}
+}
+
+void store_scan_config_dir(struct bhd *d, bool report)
 {
 	struct dirent *e;
 	char **names = NULL;
@@ -205,7 +225,7 @@ void store_scan_config_dir(struct bhd *d)
 	DIR *dir = opendir(d->config_dir);
 
 	if (!dir) {
-		if (errno != ENOENT)
+		if (errno != ENOENT && report)
 			bh_warn("config directory %s: %s", d->config_dir,
 				strerror(errno));
 		return;
@@ -228,6 +248,7 @@ void store_scan_config_dir(struct bhd *d)
 		n++;
 	}
 	closedir(dir);
+	prune_vanished(d);
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char path[4200], err[512], *text, *base;
@@ -242,7 +263,7 @@ void store_scan_config_dir(struct bhd *d)
 			continue;
 		}
 		r = bhd_find(d, cfg->name);
-		if (r && strcmp(r->def_path, path))
+		if (r && strcmp(r->def_path, path) && report)
 			bh_warn("%s: VM \"%s\" is already defined by %s; this file is ignored",
 				path, cfg->name, r->def_path);
 		if (!r && (r = vmrec_new(cfg->name))) {

@@ -13,8 +13,11 @@
  *   partner=DOMID      make that ring partner-specific (default: any)
  *   send=DOMID:PORT    send text= there, retrying while no ring exists
  *   deny=DOMID:PORT    send there too, expecting the firewall to refuse
+ *   deny2=DOMID:PORT   and there
  *   expect=N           wait for N messages on the ring and print them
  *   text=WORD          what to send (default "hello")
+ *   hold=1             when done, wait for a byte on the serial port
+ *                      before powering off (it spins meanwhile)
  *
  * It prints one "peer: ..." line per step and powers off when done.
  */
@@ -23,6 +26,8 @@
 #define RING_LEN (HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE)
 #define POLL_LIMIT 400000000ul
 #define ECONNREFUSED_ 111
+#define COM1_LSR 0x3fd
+#define LSR_DR 0x01
 #define REGISTER_TRIES 600
 #define RETRY_CYCLES 100000000ull /* about 50 ms at 2 GHz */
 
@@ -130,6 +135,22 @@ static bool receive_one(void)
 	return true;
 }
 
+/* Sends to the address in key=, expecting a refusal. */
+static void try_denied(const char *key, uint32_t port, const char *text)
+{
+	char buf[32];
+	uint32_t dport;
+	uint16_t dom;
+	int r;
+
+	if (!cmdline_get(key, buf, sizeof(buf)) ||
+	    !parse_addr(buf, &dom, &dport))
+		return;
+	r = send(port, dom, dport, text);
+	gprintf("peer: send to %u:%u %s (%d)\n", dom, dport,
+		r == -1 ? "refused by the firewall" : "not refused", r);
+}
+
 void guest_main(const uint8_t *zero_page);
 void guest_main(const uint8_t *zero_page)
 {
@@ -148,8 +169,8 @@ void guest_main(const uint8_t *zero_page)
 	if (!cmdline_get("text", text, sizeof(text)))
 		memcpy(text, "hello", 6);
 	if (cmdline_get("listen", buf, sizeof(buf))) {
-		uint16_t partner = (uint16_t)cmdline_uint("partner",
-							  HMX_DOMID_ANY);
+		uint16_t partner =
+			(uint16_t)cmdline_uint("partner", HMX_DOMID_ANY);
 
 		port = (uint32_t)cmdline_uint("listen", 0);
 		for (unsigned long i = 0; i < REGISTER_TRIES; i++) {
@@ -181,12 +202,8 @@ void guest_main(const uint8_t *zero_page)
 					dport, r);
 		}
 	}
-	if (cmdline_get("deny", buf, sizeof(buf)) &&
-	    parse_addr(buf, &dom, &dport)) {
-		r = send(port, dom, dport, text);
-		gprintf("peer: send to %u:%u %s (%d)\n", dom, dport,
-			r == -1 ? "refused by the firewall" : "not refused", r);
-	}
+	try_denied("deny", port, text);
+	try_denied("deny2", port, text);
 	expect = cmdline_uint("expect", 0);
 	for (unsigned long i = 0; i < expect; i++) {
 		if (!receive_one()) {
@@ -195,5 +212,10 @@ void guest_main(const uint8_t *zero_page)
 		}
 	}
 	gprintf("peer: done\n");
+	if (cmdline_uint("hold", 0)) {
+		gprintf("peer: holding\n");
+		while (!(inb(COM1_LSR) & LSR_DR))
+			__asm__ volatile("pause");
+	}
 	guest_poweroff();
 }

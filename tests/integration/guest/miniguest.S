@@ -10,7 +10,8 @@
  *         'c' crashes (triple fault), 'i' prints "miniguest: alive N",
  *         anything else is echoed back.
  *         'R' makes Ctrl-Alt-Del reset instead of power off, like a
- *         guest whose init reboots on Ctrl-Alt-Del.
+ *         guest whose init reboots on Ctrl-Alt-Del; 'I' makes it ignore
+ *         Ctrl-Alt-Del, like a hung guest.
  *   i8042: the Delete make code of Ctrl-Alt-Del (the host's clean
  *         shutdown request) prints "miniguest: ctrl-alt-del" and powers
  *         off (or resets, after 'R').
@@ -73,6 +74,8 @@ main_loop:
 	jne	2b
 	lea	msg_cad(%rip), %rsi
 	call	puts
+	cmpb	$2, reboot_on_cad(%rip)
+	je	2b				/* 'I': ignored */
 	cmpb	$0, reboot_on_cad(%rip)
 	jne	reset
 	jmp	poweroff
@@ -89,8 +92,14 @@ serial_command:
 	je	set_reboot_on_cad
 	cmp	$'i', %al
 	je	alive
+	cmp	$'I', %al
+	je	set_ignore_cad
 	call	putc
 	ret
+set_ignore_cad:
+	movb	$2, reboot_on_cad(%rip)
+	lea	msg_icad(%rip), %rsi
+	jmp	puts
 set_reboot_on_cad:
 	movb	$1, reboot_on_cad(%rip)
 	lea	msg_rcad(%rip), %rsi
@@ -193,6 +202,7 @@ spurious_isr:
 msg_up:		.asciz "miniguest: up\n"
 msg_cad:	.asciz "miniguest: ctrl-alt-del\n"
 msg_rcad:	.asciz "miniguest: will reboot on ctrl-alt-del\n"
+msg_icad:	.asciz "miniguest: will ignore ctrl-alt-del\n"
 msg_alive:	.asciz "miniguest: alive "
 msg_off:	.asciz "miniguest: powering off\n"
 msg_reset:	.asciz "miniguest: resetting\n"
