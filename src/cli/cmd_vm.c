@@ -266,11 +266,12 @@ static int stop_options(int argc, char **argv, struct stop_opts *o,
 			o->force = true;
 			break;
 		case 'w':
-			if (allow_no_wait) {
-				o->no_wait = true;
-				break;
-			}
-			/* fall through */
+			if (!allow_no_wait)
+				return cli_usage_err(argv[0],
+						     "unknown option \"%s\"",
+						     argv[optind - 1]);
+			o->no_wait = true;
+			break;
 		default:
 			if (optopt == 't')
 				return cli_usage_err(argv[0],
@@ -329,22 +330,25 @@ int cmd_reboot(int argc, char **argv)
 	struct json_object *reply, *a;
 	struct stop_opts o;
 	const char *name;
-	int64_t seq;
+	int64_t seq, domid;
+	bool at_once;
 	int r = stop_options(argc, argv, &o, false);
 
 	if (r >= 0)
 		return r;
 	name = argv[optind];
+	/* --force alone: destroy and start now; with --timeout: only if
+	 * the clean shutdown takes too long. */
+	at_once = o.force && !o.timeout_given;
 	a = name_args(name);
-	json_object_object_add(a, "force",
-			       json_object_new_boolean(o.force &&
-						       !o.timeout_given));
+	json_object_object_add(a, "force", json_object_new_boolean(at_once));
 	r = cli_call("vm.reboot", a, NULL, 0, &reply, NULL, NULL);
 	if (r != EXIT_OK)
 		return r;
 	seq = jget_int(reply, "seq", 0);
+	domid = jget_int(reply, "domid", -1);
 	json_object_put(reply);
-	if (!(o.force && !o.timeout_given)) {
+	if (!at_once) {
 		r = wait_for(name, "started", seq, o.timeout_ms, &reply);
 		if (r == EXIT_TIMEOUT && o.force) {
 			fprintf(stderr,
@@ -358,12 +362,9 @@ int cmd_reboot(int argc, char **argv)
 		}
 		if (r != EXIT_OK)
 			return r;
-		printf("%s restarted (domid %" PRId64 ")\n", name,
-		       jget_int(reply, "domid", -1));
-	} else {
-		printf("%s restarted (domid %" PRId64 ")\n", name,
-		       jget_int(reply, "domid", -1));
+		domid = jget_int(reply, "domid", -1);
+		json_object_put(reply);
 	}
-	json_object_put(reply);
+	printf("%s restarted (domid %" PRId64 ")\n", name, domid);
 	return EXIT_OK;
 }

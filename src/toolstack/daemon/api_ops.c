@@ -127,10 +127,16 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 		jadd_int(o, "seq", (int64_t)r->seq);
 		if (h && jget(h, "uptime_ms", json_type_int))
 			jadd_int(o, "uptime_ms", jget_int(h, "uptime_ms", 0));
+		/* Stopped a moment ago, its event not yet handled. */
+		if (jget_str(h, "stop_reason")) {
+			jadd_str(o, "stop_reason", jget_str(h, "stop_reason"));
+			jadd_str(o, "stop_detail",
+				 jget_str(h, "stop_detail") ?: "");
+		}
 	} else {
 		jadd_str(o, "state", r->stop_reason[0] ? "stopped" : "off");
 	}
-	if (r->stop_reason[0]) {
+	if (!r->active && r->stop_reason[0]) {
 		jadd_str(o, "stop_reason", r->stop_reason);
 		jadd_str(o, "stop_detail", r->stop_detail);
 	}

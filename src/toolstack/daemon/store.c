@@ -249,7 +249,8 @@ void store_scan_config_dir(struct bhd *d, bool report)
 	}
 	closedir(dir);
 	prune_vanished(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char path[4200], err[512], *text, *base;
 		struct vmcfg *cfg;
