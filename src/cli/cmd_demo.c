@@ -483,10 +483,11 @@ static int linux_scene(struct demo *d)
 		show_lines(d, "demo-b", "demo:");
 		show_lines(d, "demo-a", "demo:");
 	} else {
-		say("\nThe guests' AF_VSOCK transport over HMX (guest/linux/hmx_vsock.ko,\n"
-		    "looked for at %s) is not built here, so the Linux guests\n"
-		    "cannot open HMX sockets yet. The exchange below runs between two\n"
-		    "freestanding HMX guests through the same device, firewall and policy.",
+		say("\nThe guests' AF_VSOCK transport over HMX (hmx_vsock.ko, looked for at\n"
+		    "%s) is not built here, so the\n"
+		    "Linux guests cannot open HMX sockets yet. The exchange below runs\n"
+		    "between two freestanding HMX guests through the same device, firewall\n"
+		    "and policy.",
 		    d->vsock_ko);
 	}
 	return 0;

@@ -41,7 +41,7 @@ static void usage(FILE *out)
 		"  -s, --state-dir DIR   runtime state, sockets and logs (default\n"
 		"                        " DEFAULT_STATE_DIR
 		", or $BULKHEAD_STATE_DIR)\n"
-		"  -c, --config-dir DIR  VM definitions loaded at start (default\n"
+		"  -c, --config-dir DIR  VM definitions, one *.cfg file each (default\n"
 		"                        " DEFAULT_CONFIG_DIR
 		", or $BULKHEAD_CONFIG_DIR)\n"
 		"      --hv PATH         the hypervisor program (default: bulkhead-hv\n"
