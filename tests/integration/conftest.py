@@ -4,8 +4,10 @@ and markers for tests that need Linux guests."""
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -66,7 +68,10 @@ class Hypervisor:
     def __init__(self, workdir):
         if not HV.exists():
             pytest.fail(f"{HV} is not built (meson compile -C {BUILD_DIR})")
-        self.socket = str(workdir / "hv.sock")
+        # Short, and on a filesystem that takes sockets (sun_path is 108
+        # bytes; 9p shares take no sockets).
+        self.sockdir = tempfile.mkdtemp(prefix="bh-hv-")
+        self.socket = os.path.join(self.sockdir, "hv.sock")
         self.log = workdir / "hv.log"
         self.proc = subprocess.Popen(
             [str(HV), "serve", "--socket", self.socket],
@@ -92,6 +97,8 @@ class Hypervisor:
             self.proc.kill()
             self.proc.wait()
             raise
+        finally:
+            shutil.rmtree(self.sockdir, ignore_errors=True)
 
 
 @pytest.fixture

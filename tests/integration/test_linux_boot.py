@@ -46,7 +46,7 @@ echo c > /proc/sysrq-trigger
                 cmdline=guest_cmdline(two), console_log=logs["two"])
 
     # two crashes; its neighbour is untouched.
-    ev = c.wait_event(lambda e: e["event"] == "vm-stopped", timeout=400)
+    ev = c.wait_event(lambda e: e["event"] == "vm-stopped", timeout=200)
     assert (ev["name"], ev["reason"]) == ("two", "crash")
     assert "panic" in ev["detail"]
     hvlog = hv.log.read_text()
@@ -56,7 +56,7 @@ echo c > /proc/sysrq-trigger
     assert 440_000 < field(log_two, "memtotal_kb") <= 512 * 1024
     assert "sysrq: Trigger a crash" in log_two
 
-    log_one = read_until(logs["one"], "hello-from-guest", timeout=400)
+    log_one = read_until(logs["one"], "hello-from-guest", timeout=200)
     assert field(log_one, "cpus") == 1
     assert 200_000 < field(log_one, "memtotal_kb") <= 256 * 1024
     assert field(log_one, "uart") == 1
@@ -94,7 +94,7 @@ reboot -f
                         "--vcpus", "2", "--memory", "256",
                         "--cmdline", guest_cmdline(script, "acpi=off")],
                        stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=400)
+                       timeout=200)
     out = r.stdout.decode(errors="replace")
     assert r.returncode == 10, (r.stderr, out[-2000:])
     assert field(out, "cpus") == 2

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hv/x86/aml.h"
 #include "hv/x86/layout.h"
 #include "util/bytes.h"
 
@@ -56,10 +57,44 @@ enum madt_type { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_LAPIC_NMI = 4 };
 #define GAS_ACCESS_WORD 2
 #define GAS_ACCESS_DWORD 3
 
-/* AML: Name (_S5_, Package (2) { ACPI_S5_SLP_TYP, Zero }) */
-static const uint8_t dsdt_aml[] = {
-	0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0a, ACPI_S5_SLP_TYP, 0x00,
-};
+#define DSDT_AML_MAX 512
+
+/*
+ * The DSDT's body: the PCI host bridge (Linux enumerates PCI through it
+ * whenever ACPI is on) with the windows the hypervisor assigns BARs from,
+ * and \_S5 with the sleep type our PM1a control register acts on.
+ */
+static size_t dsdt_aml(uint8_t *buf, size_t cap)
+{
+	struct aml a;
+
+	aml_init(&a, buf, cap);
+	aml_scope(&a, "\\_SB");
+	aml_device(&a, "PCI0");
+	aml_name(&a, "_HID");
+	aml_integer(&a, aml_eisaid("PNP0A03"));
+	aml_name(&a, "_UID");
+	aml_integer(&a, 0);
+	aml_name(&a, "_BBN");
+	aml_integer(&a, 0);
+	aml_name(&a, "_CRS");
+	aml_resources(&a);
+	aml_res_word_bus(&a, 0, 0xff);
+	aml_res_io(&a, 0xcf8, 8);
+	aml_res_word_io(&a, 0x0000, 0x0cf7);
+	aml_res_word_io(&a, 0x0d00, 0xffff);
+	aml_res_dword_memory(&a, (uint32_t)LAYOUT_PCI_MMIO,
+			     (uint32_t)(LAYOUT_PCI_MMIO_END - 1));
+	aml_resources_end(&a);
+	aml_close(&a); /* PCI0 */
+	aml_close(&a); /* \_SB */
+	aml_name(&a, "_S5");
+	aml_package(&a, 2);
+	aml_integer(&a, ACPI_S5_SLP_TYP);
+	aml_integer(&a, 0);
+	aml_close(&a);
+	return aml_end(&a);
+}
 
 static void put_gas(uint8_t *p, uint8_t bits, uint8_t access, uint64_t port)
 {
@@ -152,11 +187,13 @@ size_t acpi_tables_build(uint8_t *buf, size_t len, uint64_t gpa,
 {
 	/* Offsets within buf; FACS must be 64-byte aligned. */
 	const size_t xsdt = 0x40, fadt = 0x80, facs = 0x1c0, dsdt = 0x200;
-	const size_t dsdt_len = SDT_HEADER_SIZE + sizeof(dsdt_aml);
+	uint8_t aml[DSDT_AML_MAX];
+	const size_t aml_len = dsdt_aml(aml, sizeof(aml));
+	const size_t dsdt_len = SDT_HEADER_SIZE + aml_len;
 	const size_t madt = (dsdt + dsdt_len + 15) & ~(size_t)15;
 	uint8_t *p;
 
-	if (!ncpus || ncpus > MADT_MAX_CPUS || gpa & 0xf ||
+	if (!aml_len || !ncpus || ncpus > MADT_MAX_CPUS || gpa & 0xf ||
 	    len < madt + madt_size(ncpus))
 		return 0;
 	memset(buf, 0, madt + madt_size(ncpus));
@@ -185,7 +222,7 @@ size_t acpi_tables_build(uint8_t *buf, size_t len, uint64_t gpa,
 
 	p = buf + dsdt;
 	put_sdt_header(p, "DSDT", (uint32_t)dsdt_len, 2);
-	memcpy(p + SDT_HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+	memcpy(p + SDT_HEADER_SIZE, aml, aml_len);
 	p[9] = checksum8(p, dsdt_len);
 
 	madt_fill(buf + madt, ncpus, ioapic_id);

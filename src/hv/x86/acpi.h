@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The ACPI tables a Bulkhead guest gets: RSDP, XSDT, FADT, FACS, MADT and a
- * DSDT whose only object is \_S5. They exist for clean power-off (PM1a
- * control SLP_TYP/SLP_EN) and reset (FADT reset register). Linux ignores
- * the MP table whenever ACPI is present, so the MADT repeats its CPUs and
- * IOAPIC; the MP table serves guests booted with acpi=off.
+ * DSDT. They exist for clean power-off (PM1a control SLP_TYP/SLP_EN with
+ * \_S5) and reset (FADT reset register). With ACPI on, Linux ignores the
+ * MP table and finds PCI only through an ACPI host bridge, so the MADT
+ * repeats the MP table's CPUs and IOAPIC and the DSDT describes \_SB.PCI0;
+ * the MP table serves guests booted with acpi=off.
  */
 #ifndef BH_HV_X86_ACPI_H
 #define BH_HV_X86_ACPI_H
