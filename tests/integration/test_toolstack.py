@@ -9,9 +9,11 @@ runs where those boot in useful time (tests/host/run elsewhere)."""
 
 import json
 import os
+import pathlib
 import re
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -97,6 +99,24 @@ def test_lifecycle_verbs(ts, tmp_path):
 
     # Logs: the console log, and the hypervisor's lines about the VM.
     assert "miniguest: up" in ts.ok("logs", "beta")
+    # --follow goes on printing what the VM writes.
+    ts.ok("start", "alpha")
+    follow = subprocess.Popen([str(BULKHEAD), "logs", "--follow", "alpha"],
+                              env=ts.env, stdout=subprocess.PIPE)
+    try:
+        os.set_blocking(follow.stdout.fileno(), False)
+        time.sleep(0.5)
+        before = ts.console_log("alpha").read_bytes().count(b"alive")
+        ts.console_send("alpha", b"i", wait_for="alive")
+        got, deadline = b"", time.monotonic() + 10
+        while got.count(b"alive") < before + 1:
+            got += follow.stdout.read() or b""
+            assert time.monotonic() < deadline, got
+            time.sleep(0.05)
+    finally:
+        follow.kill()
+        follow.wait()
+    ts.ok("destroy", "alpha")
     hvlines = ts.ok("logs", "--hypervisor", "alpha").splitlines()
     assert hvlines and all("vm alpha" in line for line in hvlines)
     assert any("poweroff" in line for line in hvlines)
@@ -428,6 +448,27 @@ def test_autostart_and_state_dir_permissions(tmp_path):
                 env=t.env, capture_output=True, text=True)
             assert r.returncode == EXIT_NO_DAEMON, r
             assert "Permission denied" in r.stderr
+            # Even with a way to the socket and the socket opened up, the
+            # daemon itself refuses another uid (SO_PEERCRED): a second
+            # name for the socket in an open directory.
+            open_dir = pathlib.Path(tempfile.mkdtemp())
+            os.chmod(open_dir, 0o755)
+            os.link(t.state / "bulkheadd.sock", open_dir / "bulkheadd.sock")
+            os.chmod(t.state / "bulkheadd.sock", 0o666)
+            try:
+                r = subprocess.run(
+                    ["setpriv", "--reuid=65534", "--regid=65534",
+                     "--clear-groups", str(BULKHEAD), "list"],
+                    env=dict(t.env, BULKHEAD_STATE_DIR=str(open_dir)),
+                    capture_output=True, text=True)
+            finally:
+                os.chmod(t.state / "bulkheadd.sock", 0o600)
+                os.unlink(open_dir / "bulkheadd.sock")
+                os.rmdir(open_dir)
+            assert r.returncode == EXIT_NO_DAEMON, r
+            assert "lost the connection to bulkheadd" in r.stderr, r
+            assert "refused a connection from uid 65534" in \
+                t.daemon_log.read_text()
         # Autostart is for a fresh hypervisor (host boot), not for every
         # daemon restart: a VM the user stopped stays stopped.
         t.ok("shutdown", "auto")
