@@ -163,7 +163,6 @@ static void role_b(void)
 		 query_flags(0, PORT_HOST), 0);
 }
 
-void guest_main(const uint8_t *zero_page);
 void guest_main(const uint8_t *zero_page)
 {
 	char role[8];

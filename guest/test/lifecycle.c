@@ -57,7 +57,6 @@ static void echo(void)
 	}
 }
 
-void guest_main(const uint8_t *zero_page);
 void guest_main(const uint8_t *zero_page)
 {
 	char action[16];

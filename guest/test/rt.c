@@ -115,6 +115,13 @@ void gprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
+__attribute__((weak)) void guest_ap_main(unsigned int vcpu)
+{
+	(void)vcpu;
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 void guest_poweroff(void)
 {
 	outw(PM1A_CNT, SLP_S5);

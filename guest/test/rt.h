@@ -53,6 +53,11 @@ void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
+/* The test: runs on the first vCPU; the VM powers off when it returns. */
+void guest_main(const uint8_t *zero_page);
+/* Runs on every vCPU but the first; the default just halts. */
+void guest_ap_main(unsigned int vcpu);
+
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void guest_poweroff(void) __attribute__((noreturn));
 

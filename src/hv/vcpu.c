@@ -163,11 +163,15 @@ fail:
 	return NULL;
 }
 
-int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page)
+int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page,
+		    bool ap)
 {
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
+	if (ap && ioctl(vcpu->fd, KVM_SET_MP_STATE, &runnable) < 0)
+		return -1;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
 	cpu_boot_sregs(&sregs);

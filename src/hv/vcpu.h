@@ -32,8 +32,13 @@ int vcpu_signals_init(void);
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned int index, char *err,
 			 size_t errlen);
-/* Puts the boot vCPU at a 64-bit entry point with rsi = zero page. */
-int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page);
+/*
+ * Puts the vCPU at a 64-bit entry point with rsi = zero page. An
+ * application processor (ap) is also made runnable: by default KVM holds
+ * it until a SIPI.
+ */
+int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry, uint64_t zero_page,
+		    bool ap);
 int vcpu_start(struct vcpu *vcpu);
 /* Makes a running KVM_RUN return so the thread re-reads VM state. */
 void vcpu_kick(struct vcpu *vcpu);

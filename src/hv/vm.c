@@ -271,8 +271,9 @@ static int vm_load(struct vm *vm, const struct vm_config *cfg, char *err,
 		.cmdline = cfg->cmdline ? cfg->cmdline : "",
 		.nvcpus = cfg->vcpus,
 	};
-	uint64_t entry, zero_page;
+	struct boot_entry entry;
 	uint8_t *kernel;
+	unsigned int i;
 	int ret;
 
 	if (cfg->initrd_fd >= 0) {
@@ -288,13 +289,15 @@ static int vm_load(struct vm *vm, const struct vm_config *cfg, char *err,
 	if (!kernel)
 		return -1;
 	f.kernel = kernel;
-	ret = x86_boot_load(&vm->mem, &f, &entry, &zero_page, err, errlen);
+	ret = x86_boot_load(&vm->mem, &f, &entry, err, errlen);
 	free(kernel);
 	if (ret < 0)
 		return -1;
-	if (vcpu_setup_boot(vm->vcpus[0], entry, zero_page) < 0)
-		return vm_fail(err, errlen, "boot vCPU setup: %s",
-			       strerror(errno));
+	for (i = 0; i < (entry.all_vcpus ? vm->nvcpus : 1); i++)
+		if (vcpu_setup_boot(vm->vcpus[i], entry.rip, entry.zero_page,
+				    i > 0) < 0)
+			return vm_fail(err, errlen, "vCPU %u boot setup: %s", i,
+				       strerror(errno));
 	return 0;
 }
 

@@ -113,8 +113,7 @@ static int load_initrd(struct guest_mem *mem, const struct boot_files *f,
 }
 
 int x86_boot_load(struct guest_mem *mem, const struct boot_files *f,
-		  uint64_t *entry, uint64_t *zero_page, char *err,
-		  size_t errlen)
+		  struct boot_entry *entry, char *err, size_t errlen)
 {
 	struct bzimage_info bz, *bzp = NULL;
 	struct boot_inputs in = { 0 };
@@ -125,11 +124,12 @@ int x86_boot_load(struct guest_mem *mem, const struct boot_files *f,
 		snprintf(err, errlen, "memory: at least 2 MiB is needed");
 		return -1;
 	}
-	if (elf_is_elf(f->kernel, f->kernel_len)) {
-		if (load_elf(mem, f, entry, err, errlen) < 0)
+	entry->all_vcpus = elf_is_elf(f->kernel, f->kernel_len);
+	if (entry->all_vcpus) {
+		if (load_elf(mem, f, &entry->rip, err, errlen) < 0)
 			return -1;
 	} else {
-		if (load_bzimage(mem, f, &bz, entry, err, errlen) < 0)
+		if (load_bzimage(mem, f, &bz, &entry->rip, err, errlen) < 0)
 			return -1;
 		bzp = &bz;
 	}
@@ -164,6 +164,6 @@ int x86_boot_load(struct guest_mem *mem, const struct boot_files *f,
 	boot_params_build(mem->host + LAYOUT_ZERO_PAGE, bzp ? f->kernel : NULL,
 			  bzp, &in, &map);
 	cpu_boot_tables_write(mem->host);
-	*zero_page = LAYOUT_ZERO_PAGE;
+	entry->zero_page = LAYOUT_ZERO_PAGE;
 	return 0;
 }

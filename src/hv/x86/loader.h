@@ -3,6 +3,7 @@
 #ifndef BH_HV_X86_LOADER_H
 #define BH_HV_X86_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,12 +18,19 @@ struct boot_files {
 	unsigned int nvcpus;
 };
 
-/*
- * Loads everything and returns the 64-bit entry point and zero page in
- * *entry and *zero_page. On failure returns -1 with a one-line reason.
- */
+struct boot_entry {
+	uint64_t rip; /* 64-bit entry point */
+	uint64_t zero_page; /* rsi at entry */
+	/*
+	 * A bzImage starts on the boot vCPU only; Linux wakes the others with
+	 * INIT/SIPI. A freestanding ELF guest has no such code, so every
+	 * vCPU starts at its entry and tells itself apart by its APIC id.
+	 */
+	bool all_vcpus;
+};
+
+/* Loads everything and fills *entry; -1 with a one-line reason on error. */
 int x86_boot_load(struct guest_mem *mem, const struct boot_files *f,
-		  uint64_t *entry, uint64_t *zero_page, char *err,
-		  size_t errlen);
+		  struct boot_entry *entry, char *err, size_t errlen);
 
 #endif
