@@ -21,6 +21,12 @@
 	.globl _start
 _start:
 	cli
+	/* The hypervisor starts every vCPU here: all but vCPU 0 (initial
+	 * APIC id 0) park at once, before touching the one stack. */
+	mov	$1, %eax
+	cpuid
+	shr	$24, %ebx
+	jnz	halt_forever
 	lea	stack_top(%rip), %rsp
 
 	/* IDT: the timer vector and the spurious vector; anything else
