@@ -18,9 +18,11 @@ static uint64_t pfn_list[1];
 static struct hmx_call call __attribute__((aligned(64)));
 static struct hmx_iov iov[HMX_MAXIOV] __attribute__((aligned(16)));
 static uint8_t payload[512] __attribute__((aligned(16)));
-static struct {
+/* The ABI's query ends in a flexible array: give it room for 2 entries. */
+static union {
 	struct hmx_ring_data rd;
-	struct hmx_ring_data_ent ent[2];
+	uint8_t room[sizeof(struct hmx_ring_data) +
+		     2 * sizeof(struct hmx_ring_data_ent)];
 } query __attribute__((aligned(16)));
 static struct hmx hmx;
 
@@ -63,15 +65,15 @@ static uint16_t query_flags(uint16_t domid, uint32_t aport)
 	memset(&query, 0, sizeof(query));
 	query.rd.nent = 1;
 	query.rd.src_aport = HMX_PORT_ANY;
-	query.ent[0].ring.domid = domid;
-	query.ent[0].ring.aport = aport;
-	query.ent[0].space_required = 16;
+	query.rd.data[0].ring.domid = domid;
+	query.rd.data[0].ring.aport = aport;
+	query.rd.data[0].space_required = 16;
 	memset(&call, 0, sizeof(call));
 	call.op = HMX_OP_NOTIFY;
 	call.u.notify.ring_data_gpa = (uintptr_t)&query;
 	if (hmx_hypercall(&hmx, &call) != 0)
 		return 0xffff;
-	return query.ent[0].flags;
+	return query.rd.data[0].flags;
 }
 
 /*

@@ -486,23 +486,20 @@ static void hostile_sendv(void)
 
 static void hostile_notify(void)
 {
-	struct {
-		struct hmx_ring_data rd;
-		struct hmx_ring_data_ent e[1];
-	} *q = (void *)scratch;
+	struct hmx_ring_data *q = (void *)scratch; /* room for the entries */
 	struct hmx_call *c;
 
-	memset(q, 0, sizeof(*q));
-	q->rd.nent = HMX_NOTIFY_MAX_ENTRIES + 1;
-	q->rd.src_aport = HMX_PORT_ANY;
+	memset(q, 0, sizeof(*q) + sizeof(q->data[0]));
+	q->nent = HMX_NOTIFY_MAX_ENTRIES + 1;
+	q->src_aport = HMX_PORT_ANY;
 	c = blank_call(0, HMX_OP_NOTIFY);
 	c->u.notify.ring_data_gpa = (uintptr_t)q;
 	check_eq("notify: 257 entries", do_call(c), -EINVAL);
-	q->rd.nent = 1;
-	q->rd.src_aport = 9999;
+	q->nent = 1;
+	q->src_aport = 9999;
 	check_eq("notify: unowned source port", do_call(c), -EPERM);
-	q->rd.src_aport = HMX_PORT_ANY;
-	q->e[0].pad = 1;
+	q->src_aport = HMX_PORT_ANY;
+	q->data[0].pad = 1;
 	check_eq("notify: entry pad", do_call(c), -EINVAL);
 	c->u.notify.ring_data_gpa = (uintptr_t)q + 2;
 	check_eq("notify: misaligned", do_call(c), -EINVAL);

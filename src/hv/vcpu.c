@@ -72,20 +72,19 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 
 static int vcpu_set_msrs(struct vcpu *vcpu)
 {
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[2];
-	} msrs = {
-		.hdr.nmsrs = 2,
-		.e = {
-			{ .index = MSR_IA32_MISC_ENABLE,
-			  .data = MISC_ENABLE_FAST_STRING },
-			/* Without this all memory would be uncached. */
-			{ .index = MSR_MTRR_DEF_TYPE,
-			  .data = MTRR_ENABLE | MTRR_TYPE_WRBACK },
-		},
-	};
+		uint8_t room[sizeof(struct kvm_msrs) +
+			     2 * sizeof(struct kvm_msr_entry)];
+	} msrs;
 
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 2;
+	msrs.hdr.entries[0].index = MSR_IA32_MISC_ENABLE;
+	msrs.hdr.entries[0].data = MISC_ENABLE_FAST_STRING;
+	/* Without this all memory would be uncached. */
+	msrs.hdr.entries[1].index = MSR_MTRR_DEF_TYPE;
+	msrs.hdr.entries[1].data = MTRR_ENABLE | MTRR_TYPE_WRBACK;
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 2 ? 0 : -1;
 }
 

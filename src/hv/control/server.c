@@ -63,6 +63,24 @@ void control_server_broadcast(struct control_server *srv, json_object *ev)
 	json_object_put(ev);
 }
 
+static const struct control_op *const op_tables[] = { control_vm_ops,
+						      control_hmx_ops };
+
+/* Every operation this hypervisor knows: clients test for features here. */
+static json_object *op_names_json(void)
+{
+	json_object *arr = json_object_new_array();
+	const struct control_op *op;
+	unsigned int t;
+
+	json_object_array_add(arr, json_object_new_string("hello"));
+	for (t = 0; t < sizeof(op_tables) / sizeof(op_tables[0]); t++)
+		for (op = op_tables[t]; op->name; op++)
+			json_object_array_add(arr,
+					      json_object_new_string(op->name));
+	return arr;
+}
+
 static void op_hello(struct control_server *srv, struct request *req,
 		     json_object *reply)
 {
@@ -86,17 +104,16 @@ static void op_hello(struct control_server *srv, struct request *req,
 	json_object_object_add(
 		reply, "server",
 		json_object_new_string("bulkhead-hv " BULKHEAD_VERSION));
+	json_object_object_add(reply, "ops", op_names_json());
 }
 
 static const struct control_op *find_op(const char *name)
 {
-	static const struct control_op *const tables[] = { control_vm_ops,
-							   control_hmx_ops };
 	const struct control_op *op;
 	unsigned int t;
 
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (op = tables[t]; op->name; op++)
+	for (t = 0; t < sizeof(op_tables) / sizeof(op_tables[0]); t++)
+		for (op = op_tables[t]; op->name; op++)
 			if (!strcmp(op->name, name))
 				return op;
 	return NULL;
@@ -263,7 +280,7 @@ int control_server_open(struct control_server *srv, struct hv_host *host,
 		       sizeof(addr.sun_path) - 1, path);
 		return -1;
 	}
-	snprintf(srv->path, sizeof(srv->path), "%s", path);
+	memcpy(srv->path, path, strlen(path) + 1);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
