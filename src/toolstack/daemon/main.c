@@ -45,7 +45,8 @@ static void usage(FILE *out)
 		"                        " DEFAULT_CONFIG_DIR
 		", or $BULKHEAD_CONFIG_DIR)\n"
 		"      --hv PATH         the hypervisor program (default: bulkhead-hv\n"
-		"                        next to bulkheadd, else on $PATH; or $BULKHEAD_HV)\n"
+		"                        next to bulkheadd, else the one built with it,\n"
+		"                        else on $PATH; or $BULKHEAD_HV)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
 		"  -h, --help            this text; --version its version\n"
 		"\n"
@@ -72,19 +73,27 @@ static char *join(const char *dir, const char *name)
 	return asprintf(&r, "%s/%s", dir, name) < 0 ? NULL : r;
 }
 
-/* bulkhead-hv next to our own binary, else the name for $PATH. */
+/*
+ * bulkhead-hv next to our own binary (installed), else the one built with
+ * us when we run from the build tree, else the name for $PATH.
+ */
 static char *default_hv_path(void)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], *dir;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *p;
 
 	if (n > 0) {
 		self[n] = '\0';
-		p = join(dirname(self), "bulkhead-hv");
+		dir = dirname(self);
+		p = join(dir, "bulkhead-hv");
 		if (p && access(p, X_OK) == 0)
 			return p;
 		free(p);
+		if (!strncmp(self, BH_BUILD_ROOT "/",
+			     strlen(BH_BUILD_ROOT) + 1) &&
+		    access(BH_BUILD_HV, X_OK) == 0)
+			return strdup(BH_BUILD_HV);
 	}
 	return strdup("bulkhead-hv");
 }
