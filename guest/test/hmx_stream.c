@@ -28,12 +28,9 @@
 #define COM1 0x3f8
 
 static struct hmx hmx;
-static struct hmx_call call __attribute__((aligned(64)));
-static struct hmx_iov iov[2] __attribute__((aligned(16)));
 static uint8_t msg[MSG_LEN] __attribute__((aligned(16)));
 static uint8_t ring[HOARD_RINGS][RING_PAGES * HMX_PAGE_SIZE]
 	__attribute__((aligned(4096)));
-static uint64_t pfns[RING_PAGES] __attribute__((aligned(8)));
 
 static uint64_t rdtsc(void)
 {
@@ -46,29 +43,12 @@ static uint64_t rdtsc(void)
 static int register_ring(uint32_t aport, uint16_t partner, unsigned int idx,
 			 uint32_t pages)
 {
-	memset(&call, 0, sizeof(call));
-	for (uint32_t i = 0; i < pages; i++)
-		pfns[i] = ((uintptr_t)ring[idx] >> 12) + i;
-	call.op = HMX_OP_REGISTER_RING;
-	call.u.register_ring.aport = aport;
-	call.u.register_ring.partner = partner;
-	call.u.register_ring.len = pages * HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE;
-	call.u.register_ring.npages = pages;
-	call.u.register_ring.pfn_list_gpa = (uintptr_t)pfns;
-	return hmx_hypercall(&hmx, &call);
+	return hmx_register(&hmx, aport, partner, ring[idx], pages);
 }
 
 static int send(uint32_t src, uint16_t dst, uint32_t port, uint32_t len)
 {
-	memset(&call, 0, sizeof(call));
-	iov[0] = (struct hmx_iov){ .gpa = (uintptr_t)msg, .len = len };
-	call.op = HMX_OP_SENDV;
-	call.u.sendv.src.aport = src;
-	call.u.sendv.dst.domid = dst;
-	call.u.sendv.dst.aport = port;
-	call.u.sendv.iov_gpa = (uintptr_t)iov;
-	call.u.sendv.niov = 1;
-	return hmx_hypercall(&hmx, &call);
+	return hmx_send(&hmx, src, dst, port, msg, len);
 }
 
 static uint8_t pattern(uint64_t seq, uint32_t i)
@@ -141,9 +121,7 @@ static void role_receiver(void)
 			r->rx_ptr = rx;
 		}
 		/* Let the sender, maybe waiting for space, go on. */
-		memset(&call, 0, sizeof(call));
-		call.op = HMX_OP_NOTIFY;
-		hmx_hypercall(&hmx, &call);
+		hmx_notify_consumed(&hmx);
 		if (inb(COM1_LSR) & 1) {
 			char c = (char)inb(COM1);
 

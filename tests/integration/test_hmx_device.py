@@ -60,7 +60,7 @@ def test_two_guests_and_host_over_hmx(hv, guest_elf, tmp_path):
 
     # What a sent to the host arrived once, with an authenticated source.
     msgs = c.call("hmx.host.recv", aport=PORT_HOST, partner="any")["messages"]
-    assert msgs == [{"src": {"domid": 3, "aport": PORT_A}, "message_type": 7,
+    assert msgs == [{"src": {"domid": 3, "aport": PORT_A}, "message_type": 0,
                      "len": 10, "data": b"hello host".hex()}]
 
     # Every refusal was audited, once, with the deciding rule.

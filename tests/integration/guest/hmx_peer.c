@@ -23,7 +23,6 @@
  */
 #include "rt.h"
 
-#define RING_LEN (HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE)
 #define POLL_LIMIT 400000000ul
 #define ECONNREFUSED_ 111
 #define COM1_LSR 0x3fd
@@ -48,10 +47,6 @@ static void delay_cycles(uint64_t n)
 }
 
 static uint8_t ring_page[HMX_PAGE_SIZE] __attribute__((aligned(4096)));
-static uint64_t pfn_list[1];
-static struct hmx_call call __attribute__((aligned(64)));
-static struct hmx_iov iov[1] __attribute__((aligned(16)));
-static uint8_t payload[256] __attribute__((aligned(16)));
 static struct hmx hmx;
 
 /* "DOMID:PORT" into a and p; false if malformed. */
@@ -75,61 +70,27 @@ static bool parse_addr(const char *s, uint16_t *d, uint32_t *p)
 
 static int register_ring(uint32_t aport, uint16_t partner)
 {
-	memset(&call, 0, sizeof(call));
-	pfn_list[0] = (uintptr_t)ring_page >> 12;
-	call.op = HMX_OP_REGISTER_RING;
-	call.u.register_ring.aport = aport;
-	call.u.register_ring.partner = partner;
-	call.u.register_ring.len = RING_LEN;
-	call.u.register_ring.npages = 1;
-	call.u.register_ring.pfn_list_gpa = (uintptr_t)pfn_list;
-	return hmx_hypercall(&hmx, &call);
+	return hmx_register(&hmx, aport, partner, ring_page, 1);
 }
 
 static int send(uint32_t src_port, uint16_t dst, uint32_t dst_port,
 		const char *text)
 {
-	size_t len = strlen(text);
-
-	memcpy(payload, text, len);
-	iov[0].gpa = (uintptr_t)payload;
-	iov[0].len = (uint32_t)len;
-	memset(&call, 0, sizeof(call));
-	call.op = HMX_OP_SENDV;
-	call.u.sendv.src.aport = src_port;
-	call.u.sendv.dst.domid = dst;
-	call.u.sendv.dst.aport = dst_port;
-	call.u.sendv.iov_gpa = (uintptr_t)iov;
-	call.u.sendv.niov = 1;
-	return hmx_hypercall(&hmx, &call);
+	return hmx_send(&hmx, src_port, dst, dst_port, text,
+			(uint32_t)strlen(text));
 }
 
 /* Waits for one message; prints it. False on timeout. */
 static bool receive_one(void)
 {
-	volatile struct hmx_ring *r = (volatile struct hmx_ring *)ring_page;
 	struct hmx_msg_header mh;
 	char text[128];
-	unsigned long i;
-	uint32_t rx = 0, n;
+	long n = hmx_ring_take(ring_page, 1, &mh, text, sizeof(text) - 1,
+			       POLL_LIMIT);
 
-	for (i = 0; i < POLL_LIMIT; i++) {
-		rx = r->rx_ptr;
-		if (rx != r->tx_ptr)
-			break;
-		__asm__ volatile("pause");
-	}
-	if (i == POLL_LIMIT)
+	if (n < 0)
 		return false;
-	barrier();
-	memcpy(&mh, ring_page + HMX_RING_HEADER_SIZE + rx, sizeof(mh));
-	n = mh.len - (uint32_t)sizeof(mh);
-	if (n >= sizeof(text))
-		n = sizeof(text) - 1;
-	memcpy(text, ring_page + HMX_RING_HEADER_SIZE + rx + sizeof(mh), n);
-	text[n] = '\0';
-	barrier();
-	r->rx_ptr = (rx + HMX_ROUNDUP(mh.len)) % RING_LEN;
+	text[n < (long)sizeof(text) - 1 ? n : (long)sizeof(text) - 1] = '\0';
 	gprintf("peer: received \"%s\" from %u:%u\n", text, mh.source.domid,
 		mh.source.aport);
 	return true;
