@@ -16,9 +16,7 @@
 static uint8_t ring_page[HMX_PAGE_SIZE] __attribute__((aligned(4096)));
 static uint64_t pfn_list[1];
 static struct hmx_call call __attribute__((aligned(64)));
-static struct hmx_iov iov[HMX_MAXIOV] __attribute__((aligned(16)));
-static uint8_t payload[512] __attribute__((aligned(16)));
-/* Room for two entries after the header (ISO C: no struct after it). */
+/* The ABI's query ends in a flexible array: give it room for 2 entries. */
 static union {
 	struct hmx_ring_data rd;
 	uint8_t room[sizeof(struct hmx_ring_data) +
@@ -43,21 +41,8 @@ static int register_ring(uint32_t aport, uint32_t len, uint32_t flags)
 static int send(uint32_t src_port, uint16_t dst, uint32_t dst_port,
 		const char *text)
 {
-	size_t len = strlen(text);
-
-	memcpy(payload, text, len);
-	iov[0].gpa = (uintptr_t)payload;
-	iov[0].len = (uint32_t)len;
-	iov[0].pad = 0;
-	memset(&call, 0, sizeof(call));
-	call.op = HMX_OP_SENDV;
-	call.u.sendv.src.aport = src_port;
-	call.u.sendv.dst.domid = dst;
-	call.u.sendv.dst.aport = dst_port;
-	call.u.sendv.iov_gpa = (uintptr_t)iov;
-	call.u.sendv.niov = 1;
-	call.u.sendv.message_type = 7;
-	return hmx_hypercall(&hmx, &call);
+	return hmx_send(&hmx, src_port, dst, dst_port, text,
+			(uint32_t)strlen(text));
 }
 
 static uint16_t query_flags(uint16_t domid, uint32_t aport)
@@ -76,36 +61,17 @@ static uint16_t query_flags(uint16_t domid, uint32_t aport)
 	return query.rd.data[0].flags;
 }
 
-/*
- * Waits for a message in our ring and copies its text out; returns the
- * source, or domid 0xffff on timeout. Reads tx_ptr once, then the data.
- */
+/* The next message's text and source; domid 0xffff on timeout. */
 static struct hmx_addr receive(char *text, size_t cap)
 {
-	volatile struct hmx_ring *r = (volatile struct hmx_ring *)ring_page;
 	struct hmx_addr none = { .domid = 0xffff };
 	struct hmx_msg_header mh;
-	unsigned long i;
-	uint32_t rx, tx, n;
+	long n = hmx_ring_take(ring_page, 1, &mh, text, (uint32_t)cap - 1,
+			       POLL_LIMIT);
 
-	for (i = 0; i < POLL_LIMIT; i++) {
-		rx = r->rx_ptr;
-		tx = r->tx_ptr;
-		if (rx != tx)
-			break;
-		__asm__ volatile("pause");
-	}
-	if (i == POLL_LIMIT)
+	if (n < 0)
 		return none;
-	barrier();
-	memcpy(&mh, ring_page + HMX_RING_HEADER_SIZE + rx, sizeof(mh));
-	n = mh.len - sizeof(mh);
-	if (n >= cap)
-		n = (uint32_t)cap - 1;
-	memcpy(text, ring_page + HMX_RING_HEADER_SIZE + rx + sizeof(mh), n);
-	text[n] = '\0';
-	barrier();
-	r->rx_ptr = (rx + HMX_ROUNDUP(mh.len)) % RING_LEN;
+	text[n < (long)cap - 1 ? n : (long)cap - 1] = '\0';
 	return mh.source;
 }
 

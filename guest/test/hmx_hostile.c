@@ -74,31 +74,6 @@ static int register_ring_at(unsigned int cpu, uint32_t aport, uint16_t partner,
 	return do_call(c);
 }
 
-static int unregister_ring(unsigned int cpu, uint32_t aport, uint16_t partner)
-{
-	struct hmx_call *c = blank_call(cpu, HMX_OP_UNREGISTER_RING);
-
-	c->u.unregister_ring.aport = aport;
-	c->u.unregister_ring.partner = partner;
-	return do_call(c);
-}
-
-static int send_buf(unsigned int cpu, uint32_t src, uint16_t dst,
-		    uint32_t dport, const void *data, uint32_t len)
-{
-	struct hmx_call *c = blank_call(cpu, HMX_OP_SENDV);
-
-	memcpy(bufs[cpu], data, len);
-	iovs[cpu][0] =
-		(struct hmx_iov){ .gpa = (uintptr_t)bufs[cpu], .len = len };
-	c->u.sendv.src.aport = src;
-	c->u.sendv.dst.domid = dst;
-	c->u.sendv.dst.aport = dport;
-	c->u.sendv.iov_gpa = (uintptr_t)iovs[cpu];
-	c->u.sendv.niov = 1;
-	return do_call(c);
-}
-
 /* ---- the peer: sequence-numbered messages the victim can verify ---- */
 
 static uint32_t msg_len(uint32_t seq)
@@ -131,7 +106,7 @@ static void role_peer(void)
 
 		make_msg(seq, m);
 		for (unsigned long spin = 0; spin < SPIN_LIMIT; spin++) {
-			ret = send_buf(0, PORT_PEER, VICTIM, port, m,
+			ret = hmx_send(&hmx, PORT_PEER, VICTIM, port, m,
 				       msg_len(seq) + 4);
 			/* Full (the hostile guest floods it), or not yet there. */
 			if (ret != -EAGAIN && ret != -EBUSY &&
@@ -395,16 +370,16 @@ static void hostile_register(void)
 		 register_ring_at(0, 20, HOSTILE, 2, RING_LEN - 16), -EBUSY);
 	check_eq("register: pages used by another ring",
 		 register_ring_at(0, 21, HOSTILE, 2, RING_LEN), -EADDRINUSE);
-	check_eq("unregister: no such ring", unregister_ring(0, 22, HOSTILE),
+	check_eq("unregister: no such ring", hmx_unregister(&hmx, 22, HOSTILE),
 		 -ENOENT);
 	check_eq("unregister: aport ANY",
-		 unregister_ring(0, HMX_PORT_ANY, HOSTILE), -EINVAL);
+		 hmx_unregister(&hmx, HMX_PORT_ANY, HOSTILE), -EINVAL);
 	c = blank_call(0, HMX_OP_UNREGISTER_RING);
 	c->u.unregister_ring = (struct hmx_unregister_ring){ .aport = 20,
 							     .partner = HOSTILE,
 							     .pad = 1 };
 	check_eq("unregister: pad", do_call(c), -EINVAL);
-	check_eq("unregister: the ring", unregister_ring(0, 20, HOSTILE), 0);
+	check_eq("unregister: the ring", hmx_unregister(&hmx, 20, HOSTILE), 0);
 }
 
 static int sendv_raw(struct hmx_sendv *s)
@@ -474,37 +449,32 @@ static void hostile_sendv(void)
 		 -ECONNREFUSED);
 	memset(big, 1, sizeof(big));
 	check_eq("send: too big for the 48-byte ring",
-		 send_buf(0, 30, HOSTILE, 31, big, 17), -EMSGSIZE);
+		 hmx_send(&hmx, 30, HOSTILE, 31, big, 17), -EMSGSIZE);
 	check_eq("send: exactly fits the 48-byte ring",
-		 send_buf(0, 30, HOSTILE, 31, big, 16), 16);
+		 hmx_send(&hmx, 30, HOSTILE, 31, big, 16), 16);
 	check_eq("send: the 48-byte ring is full",
-		 send_buf(0, 30, HOSTILE, 31, big, 1), -EAGAIN);
+		 hmx_send(&hmx, 30, HOSTILE, 31, big, 1), -EAGAIN);
 	check_eq("send: unregister the 48-byte ring",
-		 unregister_ring(0, 31, HOSTILE), 0);
+		 hmx_unregister(&hmx, 31, HOSTILE), 0);
 #undef SEND
 }
 
 static void hostile_notify(void)
 {
-	/* Room for one entry after the header (ISO C: no struct after it). */
-	union {
-		struct hmx_ring_data rd;
-		uint8_t room[sizeof(struct hmx_ring_data) +
-			     sizeof(struct hmx_ring_data_ent)];
-	} *q = (void *)scratch;
+	struct hmx_ring_data *q = (void *)scratch; /* room for the entries */
 	struct hmx_call *c;
 
-	memset(q, 0, sizeof(*q));
-	q->rd.nent = HMX_NOTIFY_MAX_ENTRIES + 1;
-	q->rd.src_aport = HMX_PORT_ANY;
+	memset(q, 0, sizeof(*q) + sizeof(q->data[0]));
+	q->nent = HMX_NOTIFY_MAX_ENTRIES + 1;
+	q->src_aport = HMX_PORT_ANY;
 	c = blank_call(0, HMX_OP_NOTIFY);
 	c->u.notify.ring_data_gpa = (uintptr_t)q;
 	check_eq("notify: 257 entries", do_call(c), -EINVAL);
-	q->rd.nent = 1;
-	q->rd.src_aport = 9999;
+	q->nent = 1;
+	q->src_aport = 9999;
 	check_eq("notify: unowned source port", do_call(c), -EPERM);
-	q->rd.src_aport = HMX_PORT_ANY;
-	q->rd.data[0].pad = 1;
+	q->src_aport = HMX_PORT_ANY;
+	q->data[0].pad = 1;
 	check_eq("notify: entry pad", do_call(c), -EINVAL);
 	c->u.notify.ring_data_gpa = (uintptr_t)q + 2;
 	check_eq("notify: misaligned", do_call(c), -EINVAL);
@@ -581,7 +551,7 @@ void guest_ap_main(unsigned int vcpu)
 	/* Phase 1: the ring vCPU 0 sends to comes and goes. */
 	while (race_phase == 1) {
 		register_ring_at(1, 40, HOSTILE, 6, RING_LEN);
-		unregister_ring(1, 40, HOSTILE); /* so it ends unregistered */
+		hmx_unregister(&hmx, 40, HOSTILE); /* so it ends unregistered */
 	}
 	race_ack = 1;
 	/* Phase 2: the rx_ptr of the ring being sent to turns to garbage. */
@@ -603,7 +573,7 @@ static void hostile_races(void)
 		m[i] = (uint8_t)(0xa5 ^ i);
 	race_phase = 1;
 	for (int n = 0; n < 300; n++) {
-		int ret = send_buf(0, 30, HOSTILE, 40, m, 48);
+		int ret = hmx_send(&hmx, 30, HOSTILE, 40, m, 48);
 
 		if (ret == 48)
 			ok++;
@@ -622,7 +592,7 @@ static void hostile_races(void)
 	while (!race_ack)
 		__asm__ volatile("pause");
 	for (int n = 0; n < 300; n++) {
-		int ret = send_buf(0, 30, HOSTILE, 42, m, 48);
+		int ret = hmx_send(&hmx, 30, HOSTILE, 42, m, 48);
 
 		if (ret == 48)
 			ok++;
@@ -654,7 +624,7 @@ static void hostile_flood(void)
 	for (int i = 0; i < 256; i++)
 		m[i] = (uint8_t)(0xa5 ^ i);
 	for (int n = 0; n < 400; n++) {
-		int ret = send_buf(0, 30, VICTIM, PORT_OPEN, m, 200);
+		int ret = hmx_send(&hmx, 30, VICTIM, PORT_OPEN, m, 200);
 
 		if (ret == 200)
 			sent++;
@@ -668,7 +638,7 @@ static void hostile_flood(void)
 	check(sent > 0, "flood: reached the victim", sent, 1);
 	/* Tell the victim the flood is over; it may be full for a while. */
 	for (unsigned long i = 0; i < SPIN_LIMIT; i++)
-		if (send_buf(0, 30, VICTIM, PORT_OPEN, "DONE", 4) == 4)
+		if (hmx_send(&hmx, 30, VICTIM, PORT_OPEN, "DONE", 4) == 4)
 			break;
 }
 

@@ -217,6 +217,103 @@ int hmx_hypercall(struct hmx *h, struct hmx_call *c)
 	return c->result;
 }
 
+#define RT_MAX_VCPUS 8
+
+static struct {
+	struct hmx_call call __attribute__((aligned(64)));
+	struct hmx_iov iov;
+	uint64_t pfns[HMX_RT_MAX_PAGES];
+} rt_vcpu[RT_MAX_VCPUS] __attribute__((aligned(64)));
+
+static unsigned int this_vcpu(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return (b >> 24) % RT_MAX_VCPUS;
+}
+
+int hmx_register(struct hmx *h, uint32_t aport, uint16_t partner, void *pages,
+		 uint32_t npages)
+{
+	unsigned int v = this_vcpu();
+	struct hmx_call *c = &rt_vcpu[v].call;
+
+	if (!npages || npages > HMX_RT_MAX_PAGES)
+		return -22;
+	for (uint32_t i = 0; i < npages; i++)
+		rt_vcpu[v].pfns[i] = ((uintptr_t)pages >> 12) + i;
+	memset(c, 0, sizeof(*c));
+	c->op = HMX_OP_REGISTER_RING;
+	c->u.register_ring.aport = aport;
+	c->u.register_ring.partner = partner;
+	c->u.register_ring.len = npages * HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE;
+	c->u.register_ring.npages = npages;
+	c->u.register_ring.pfn_list_gpa = (uintptr_t)rt_vcpu[v].pfns;
+	return hmx_hypercall(h, c);
+}
+
+int hmx_unregister(struct hmx *h, uint32_t aport, uint16_t partner)
+{
+	struct hmx_call *c = &rt_vcpu[this_vcpu()].call;
+
+	memset(c, 0, sizeof(*c));
+	c->op = HMX_OP_UNREGISTER_RING;
+	c->u.unregister_ring.aport = aport;
+	c->u.unregister_ring.partner = partner;
+	return hmx_hypercall(h, c);
+}
+
+int hmx_send(struct hmx *h, uint32_t src, uint16_t dst, uint32_t port,
+	     const void *buf, uint32_t len)
+{
+	unsigned int v = this_vcpu();
+	struct hmx_call *c = &rt_vcpu[v].call;
+
+	rt_vcpu[v].iov = (struct hmx_iov){ .gpa = (uintptr_t)buf, .len = len };
+	memset(c, 0, sizeof(*c));
+	c->op = HMX_OP_SENDV;
+	c->u.sendv.src.aport = src;
+	c->u.sendv.dst.domid = dst;
+	c->u.sendv.dst.aport = port;
+	c->u.sendv.iov_gpa = (uintptr_t)&rt_vcpu[v].iov;
+	c->u.sendv.niov = 1;
+	return hmx_hypercall(h, c);
+}
+
+int hmx_notify_consumed(struct hmx *h)
+{
+	struct hmx_call *c = &rt_vcpu[this_vcpu()].call;
+
+	memset(c, 0, sizeof(*c));
+	c->op = HMX_OP_NOTIFY;
+	return hmx_hypercall(h, c);
+}
+
+long hmx_ring_take(void *pages, uint32_t npages, struct hmx_msg_header *mh,
+		   void *out, uint32_t cap, unsigned long spin_limit)
+{
+	volatile struct hmx_ring *r = pages;
+	const uint8_t *data = (const uint8_t *)pages + HMX_RING_HEADER_SIZE;
+	uint32_t len = npages * HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE;
+	uint32_t rx = r->rx_ptr, payload, i;
+	unsigned long spin;
+
+	for (spin = 0; r->tx_ptr == rx; spin++) {
+		if (spin == spin_limit)
+			return -1;
+		__asm__ volatile("pause");
+	}
+	barrier(); /* the data is there once tx_ptr moved */
+	memcpy(mh, data + rx, sizeof(*mh)); /* slots never split a header */
+	payload = mh->len - (uint32_t)sizeof(*mh);
+	for (i = 0; i < payload && i < cap; i++)
+		((uint8_t *)out)[i] = data[(rx + sizeof(*mh) + i) % len];
+	barrier();
+	r->rx_ptr = (rx + HMX_ROUNDUP(mh->len)) % len;
+	return payload;
+}
+
 uint32_t hmx_irq_status(struct hmx *h)
 {
 	return inl(h->io + HMX_REG_IRQ_STATUS);

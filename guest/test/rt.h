@@ -77,6 +77,29 @@ struct hmx {
 bool hmx_probe(struct hmx *h);
 /* Runs one call through the doorbell; returns its result. */
 int hmx_hypercall(struct hmx *h, struct hmx_call *c);
+
+/*
+ * Common calls, each through this vCPU's own call block (vCPUs may call
+ * at once). pages: npages contiguous, page-aligned pages; the ring's data
+ * length is npages * 4096 - 64. buf must be in guest RAM.
+ */
+#define HMX_RT_MAX_PAGES 16
+int hmx_register(struct hmx *h, uint32_t aport, uint16_t partner, void *pages,
+		 uint32_t npages);
+int hmx_unregister(struct hmx *h, uint32_t aport, uint16_t partner);
+int hmx_send(struct hmx *h, uint32_t src, uint16_t dst, uint32_t port,
+	     const void *buf, uint32_t len);
+/* NOTIFY without queries: wakes senders waiting for space we freed. */
+int hmx_notify_consumed(struct hmx *h);
+
+/*
+ * Takes the next message from a ring registered with hmx_register (reading
+ * rx_ptr and tx_ptr once each, handling wrap-around); copies up to cap
+ * payload bytes to out. Returns the payload length, or -1 if the ring
+ * stayed empty for spin_limit polls.
+ */
+long hmx_ring_take(void *pages, uint32_t npages, struct hmx_msg_header *mh,
+		   void *out, uint32_t cap, unsigned long spin_limit);
 uint32_t hmx_irq_status(struct hmx *h);
 
 /* Checks: print "ok NAME" or "FAIL NAME: ..." and count failures. */

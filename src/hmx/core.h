@@ -135,6 +135,13 @@ struct hmx_fw_stats {
 int hmx_firewall_stats(struct hmx_host *h, struct hmx_fw_stats *st,
 		       uint64_t *hits, uint32_t max);
 
+/*
+ * Copy the current rule set: rules[i] for i < min(max, nrules). Returns
+ * nrules; *generation (if not NULL) gets the set's generation (0: none).
+ */
+int hmx_firewall_get(struct hmx_host *h, struct hmx_fw_rule *rules,
+		     uint32_t max, uint64_t *generation);
+
 /* Source-port grants (host only): ports a domain may send from without
  * owning a ring there. Replaces the domain's list. */
 struct hmx_port_range {
@@ -159,6 +166,12 @@ struct hmx_audit_entry {
 	struct hmx_addr src; /* src.aport is HMX_PORT_ANY for notify */
 	struct hmx_addr dst;
 	int32_t rule; /* rule index, or -1 */
+	/*
+	 * The rule set (hmx_fw_stats.generation) that decided a RULE or
+	 * DEFAULT refusal, so rule is unambiguous across swaps; for SOURCE
+	 * refusals, the set in force at the time. 0: no set installed yet.
+	 */
+	uint64_t generation;
 };
 
 /*

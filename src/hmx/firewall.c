@@ -289,15 +289,15 @@ bool hmx_fw_allow(struct hmx_host *h, uint32_t op, uint16_t sdom,
 		if (s)
 			atomic_fetch_add_explicit(&s->default_denied, 1,
 						  memory_order_relaxed);
-		hmx_audit_add(h, op, HMX_AUDIT_DEFAULT, sdom, sport, ddom,
-			      dport, -1);
+		hmx_audit_add(h, s ? s->generation : 0, op, HMX_AUDIT_DEFAULT,
+			      sdom, sport, ddom, dport, -1);
 		return false;
 	}
 	atomic_fetch_add_explicit(&s->hits[idx], 1, memory_order_relaxed);
 	if (s->rules[idx].action == HMX_FW_ACCEPT)
 		return true;
-	hmx_audit_add(h, op, HMX_AUDIT_RULE, sdom, sport, ddom, dport,
-		      (int32_t)idx);
+	hmx_audit_add(h, s->generation, op, HMX_AUDIT_RULE, sdom, sport, ddom,
+		      dport, (int32_t)idx);
 	return false;
 }
 
@@ -305,6 +305,7 @@ bool hmx_fw_allow_wildcard(struct hmx_host *h, uint16_t ddom, uint32_t dport)
 {
 	unsigned int slot = hmx_rcu_enter(&h->rcu);
 	struct hmx_fw_set *s = atomic_load(&h->fw);
+	uint64_t generation = s ? s->generation : 0;
 	bool ok = false;
 
 	for (uint32_t i = 0; s && i < s->nwtab && !ok; i++) {
@@ -316,9 +317,35 @@ bool hmx_fw_allow_wildcard(struct hmx_host *h, uint16_t ddom, uint32_t dport)
 	}
 	hmx_rcu_leave(&h->rcu, slot);
 	if (!ok)
-		hmx_audit_add(h, HMX_OP_REGISTER_RING, HMX_AUDIT_DEFAULT,
-			      HMX_DOMID_ANY, HMX_PORT_ANY, ddom, dport, -1);
+		hmx_audit_add(h, generation, HMX_OP_REGISTER_RING,
+			      HMX_AUDIT_DEFAULT, HMX_DOMID_ANY, HMX_PORT_ANY,
+			      ddom, dport, -1);
 	return ok;
+}
+
+uint64_t hmx_fw_current_generation(struct hmx_host *h)
+{
+	unsigned int slot = hmx_rcu_enter(&h->rcu);
+	struct hmx_fw_set *s = atomic_load(&h->fw);
+	uint64_t generation = s ? s->generation : 0;
+
+	hmx_rcu_leave(&h->rcu, slot);
+	return generation;
+}
+
+int hmx_firewall_get(struct hmx_host *h, struct hmx_fw_rule *rules,
+		     uint32_t max, uint64_t *generation)
+{
+	unsigned int slot = hmx_rcu_enter(&h->rcu);
+	struct hmx_fw_set *s = atomic_load(&h->fw);
+	uint32_t n = s ? s->n : 0;
+
+	if (generation)
+		*generation = s ? s->generation : 0;
+	if (rules && n)
+		memcpy(rules, s->rules, (n < max ? n : max) * sizeof(*rules));
+	hmx_rcu_leave(&h->rcu, slot);
+	return (int)n;
 }
 
 int hmx_firewall_stats(struct hmx_host *h, struct hmx_fw_stats *st,
@@ -343,9 +370,9 @@ int hmx_firewall_stats(struct hmx_host *h, struct hmx_fw_stats *st,
 	return (int)n;
 }
 
-void hmx_audit_add(struct hmx_host *h, uint32_t op, uint32_t reason,
-		   uint16_t sdom, uint32_t sport, uint16_t ddom, uint32_t dport,
-		   int32_t rule)
+void hmx_audit_add(struct hmx_host *h, uint64_t generation, uint32_t op,
+		   uint32_t reason, uint16_t sdom, uint32_t sport,
+		   uint16_t ddom, uint32_t dport, int32_t rule)
 {
 	struct hmx_audit *a = &h->audit;
 	struct hmx_audit_entry e = { 0 };
@@ -360,6 +387,7 @@ void hmx_audit_add(struct hmx_host *h, uint32_t op, uint32_t reason,
 	e.dst.domid = ddom;
 	e.dst.aport = dport;
 	e.rule = rule;
+	e.generation = generation;
 	hmx_mutex_lock(&a->lock);
 	if (a->count == a->cap)
 		a->dropped++;

@@ -317,9 +317,11 @@ bool hmx_fw_allow(struct hmx_host *h, uint32_t op, uint16_t sdom,
 /* May a wildcard ring (ddom, dport) be registered? Audited if not. */
 bool hmx_fw_allow_wildcard(struct hmx_host *h, uint16_t ddom, uint32_t dport);
 void hmx_fw_free(struct hmx_fw_set *s);
-void hmx_audit_add(struct hmx_host *h, uint32_t op, uint32_t reason,
-		   uint16_t sdom, uint32_t sport, uint16_t ddom, uint32_t dport,
-		   int32_t rule);
+/* The generation of the set in force now, for refusals not decided by it. */
+uint64_t hmx_fw_current_generation(struct hmx_host *h);
+void hmx_audit_add(struct hmx_host *h, uint64_t generation, uint32_t op,
+		   uint32_t reason, uint16_t sdom, uint32_t sport,
+		   uint16_t ddom, uint32_t dport, int32_t rule);
 
 static inline uint32_t hmx_msg_space(uint32_t payload)
 {

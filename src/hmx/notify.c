@@ -140,9 +140,10 @@ int hmx_op_notify(struct hmx_host *h, struct hmx_domain *c,
 			return -EINVAL;
 		if (rd.src_aport != HMX_PORT_ANY &&
 		    !hmx_domain_may_send_from(c, rd.src_aport)) {
-			hmx_audit_add(h, HMX_OP_NOTIFY, HMX_AUDIT_SOURCE,
-				      c->domid, rd.src_aport, HMX_DOMID_ANY,
-				      HMX_PORT_ANY, -1);
+			hmx_audit_add(h, hmx_fw_current_generation(h),
+				      HMX_OP_NOTIFY, HMX_AUDIT_SOURCE, c->domid,
+				      rd.src_aport, HMX_DOMID_ANY, HMX_PORT_ANY,
+				      -1);
 			return -EPERM;
 		}
 		if (rd.nent) {

@@ -116,8 +116,9 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 
 	/* Source authentication: a ring at that port, or a host grant. */
 	if (!hmx_domain_may_send_from(s, a.src.aport)) {
-		hmx_audit_add(h, HMX_OP_SENDV, HMX_AUDIT_SOURCE, s->domid,
-			      a.src.aport, a.dst.domid, a.dst.aport, -1);
+		hmx_audit_add(h, hmx_fw_current_generation(h), HMX_OP_SENDV,
+			      HMX_AUDIT_SOURCE, s->domid, a.src.aport,
+			      a.dst.domid, a.dst.aport, -1);
 		return -EPERM;
 	}
 	/* Policy before existence: a refused sender learns nothing. */

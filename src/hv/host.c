@@ -152,6 +152,7 @@ struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 	e->domid = cfg->domid;
 	e->vcpus = cfg->vcpus;
 	e->memory = cfg->memory;
+	e->hmx = hmx;
 	e->stop_src =
 		(struct event_source){ e->vm->stop_eventfd, on_vm_stop, e };
 	e->console_src = (struct event_source){ e->vm->console->event_fd,

@@ -24,6 +24,7 @@ struct hv_vm {
 	uint16_t domid;
 	unsigned int vcpus;
 	uint64_t memory;
+	bool hmx; /* has the HMX controller */
 	struct vm *vm; /* NULL once stopped and torn down */
 	enum vm_stop_reason reason;
 	char detail[256];

@@ -72,21 +72,19 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 
 static int vcpu_set_msrs(struct vcpu *vcpu)
 {
-	/* Room for two entries after the header (ISO C: no struct after it). */
 	union {
 		struct kvm_msrs hdr;
 		uint8_t room[sizeof(struct kvm_msrs) +
 			     2 * sizeof(struct kvm_msr_entry)];
-	} msrs = { .hdr.nmsrs = 2 };
+	} msrs;
 
-	msrs.hdr.entries[0] =
-		(struct kvm_msr_entry){ .index = MSR_IA32_MISC_ENABLE,
-					.data = MISC_ENABLE_FAST_STRING };
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 2;
+	msrs.hdr.entries[0].index = MSR_IA32_MISC_ENABLE;
+	msrs.hdr.entries[0].data = MISC_ENABLE_FAST_STRING;
 	/* Without this all memory would be uncached. */
-	msrs.hdr.entries[1] =
-		(struct kvm_msr_entry){ .index = MSR_MTRR_DEF_TYPE,
-					.data = MTRR_ENABLE |
-						MTRR_TYPE_WRBACK };
+	msrs.hdr.entries[1].index = MSR_MTRR_DEF_TYPE;
+	msrs.hdr.entries[1].data = MTRR_ENABLE | MTRR_TYPE_WRBACK;
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 2 ? 0 : -1;
 }
 

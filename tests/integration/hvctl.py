@@ -83,13 +83,16 @@ class HvClient:
             self.sock.settimeout(old)
 
     def create_vm(self, name, kernel, memory_mib=256, vcpus=1, cmdline="",
-                  initrd=None, console_log=None, start=True, domid=None):
+                  initrd=None, console_log=None, start=True, domid=None,
+                  hmx=None):
         """Opens the files here and passes them as fds, as a toolstack does."""
         files = [open(kernel, "rb")]
         fields = dict(name=name, memory_mib=memory_mib, vcpus=vcpus,
                       cmdline=cmdline, kernel_fd=0, start=start)
         if domid is not None:
             fields["domid"] = domid
+        if hmx is not None:
+            fields["hmx"] = hmx
         if initrd:
             files.append(open(initrd, "rb"))
             fields["initrd_fd"] = len(files) - 1

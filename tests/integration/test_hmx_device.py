@@ -60,7 +60,7 @@ def test_two_guests_and_host_over_hmx(hv, guest_elf, tmp_path):
 
     # What a sent to the host arrived once, with an authenticated source.
     msgs = c.call("hmx.host.recv", aport=PORT_HOST, partner="any")["messages"]
-    assert msgs == [{"src": {"domid": 3, "aport": PORT_A}, "message_type": 7,
+    assert msgs == [{"src": {"domid": 3, "aport": PORT_A}, "message_type": 0,
                      "len": 10, "data": b"hello host".hex()}]
 
     # Every refusal was audited, once, with the deciding rule.
@@ -103,3 +103,33 @@ def test_large_rule_set_through_an_fd(hv, tmp_path):
         reply = hv.client.call("hmx.firewall.set", fds=[f.fileno()],
                                rules_fd=0)
     assert reply["nrules"] == 10000
+
+
+def test_rules_read_back_and_introspection(hv, guest_elf):
+    c = hv.client
+    assert "hmx.firewall.get" in c.hello["ops"]
+    assert {"vm.create", "hmx.audit.read", "hello"} <= set(c.hello["ops"])
+    gen = c.call("hmx.firewall.set", rules=RULES)["generation"]
+    got = c.call("hmx.firewall.get")
+    assert (got["generation"], got["nrules"]) == (gen, len(RULES))
+    assert got["rules"] == RULES
+    page = c.call("hmx.firewall.get", first=3, max=1)
+    assert page["rules"] == RULES[3:4] and page["first"] == 3
+
+    # An empty command line is a command line; hmx shows in the vm object.
+    vm = c.create_vm("quiet", guest_elf("lifecycle"), memory_mib=4,
+                     cmdline="", start=False)
+    assert vm["hmx"] is True and vm["state"] == "created"
+    vm = c.create_vm("nohmx", guest_elf("lifecycle"), memory_mib=4,
+                     cmdline="action=poweroff", start=False, hmx=False)
+    assert vm["hmx"] is False
+
+    # Refusals carry the generation of the set that decided them.
+    c.call("subscribe")
+    c.call("vm.destroy", name="quiet")
+    c.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
+                cmdline="role=b domid=5", domid=5)
+    c.wait_event(lambda e: e["event"] == "vm-stopped" and e["name"] == "a",
+                 timeout=120)
+    audit = c.call("hmx.audit.read")["entries"]
+    assert audit and all(e["generation"] == gen for e in audit)

@@ -276,6 +276,41 @@ static void test_generation_and_counters_reset(void **state)
 	drain(f);
 }
 
+/* Each refusal names the rule set that decided it; the set reads back. */
+static void test_get_and_audit_generation(void **state)
+{
+	struct fx *f = *state;
+	struct hmx_fw_rule r[2] = {
+		R(3, ANYP, 4, 100, HMX_FW_REJECT),
+		R(ANYD, ANYP, ANYD, ANYP, HMX_FW_ACCEPT),
+	};
+	struct hmx_fw_rule back[4];
+	struct hmx_audit_entry e[4];
+	uint64_t gen1, gen2;
+
+	hmx_audit_read(f->h, e, 4, NULL);
+	assert_int_equal(hmx_firewall_set(f->h, r, 2), 0);
+	assert_int_equal(hmx_firewall_get(f->h, back, 4, &gen1), 2);
+	assert_memory_equal(back, r, sizeof(r));
+	assert_int_equal(hmx_firewall_get(f->h, back, 1, NULL), 2);
+	assert_int_equal(tg_send(f->a, 1, 4, 100, 0, "x", 1), -EPERM);
+	assert_int_equal(hmx_firewall_set(f->h, NULL, 0), 0);
+	assert_int_equal(hmx_firewall_get(f->h, back, 4, &gen2), 0);
+	assert_int_equal(gen2, gen1 + 1);
+	assert_int_equal(tg_send(f->a, 1, 4, 100, 0, "x", 1), -EPERM);
+	assert_int_equal(tg_send(f->a, 77, 4, 100, 0, "x", 1), -EPERM);
+	assert_int_equal(hmx_audit_read(f->h, e, 4, NULL), 3);
+	/* Rule 0 of the first set, then the default of the empty one. */
+	assert_int_equal(e[0].reason, HMX_AUDIT_RULE);
+	assert_int_equal(e[0].rule, 0);
+	assert_int_equal(e[0].generation, gen1);
+	assert_int_equal(e[1].reason, HMX_AUDIT_DEFAULT);
+	assert_int_equal(e[1].generation, gen2);
+	/* A forged source port: the set in force is recorded too. */
+	assert_int_equal(e[2].reason, HMX_AUDIT_SOURCE);
+	assert_int_equal(e[2].generation, gen2);
+}
+
 static void test_audit_overflow(void **state)
 {
 	struct hmx_limits lim;
@@ -383,6 +418,7 @@ int main(void)
 		T(test_wildcard_registration),
 		T(test_rule_validation),
 		T(test_generation_and_counters_reset),
+		T(test_get_and_audit_generation),
 		cmocka_unit_test(test_audit_overflow),
 		T(test_compiled_matches_reference),
 #undef T

@@ -187,6 +187,67 @@ out:
 	json_object_put(owned);
 }
 
+static json_object *port_json(uint32_t port)
+{
+	return port == HMX_PORT_ANY ? json_object_new_string("any") :
+				      json_object_new_int64(port);
+}
+
+static json_object *domid_json(uint16_t domid)
+{
+	return domid == HMX_DOMID_ANY ? json_object_new_string("any") :
+					json_object_new_int(domid);
+}
+
+static json_object *rule_json(const struct hmx_fw_rule *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "src_domid", domid_json(r->src_domid));
+	json_object_object_add(o, "src_port", port_json(r->src_port));
+	json_object_object_add(o, "dst_domid", domid_json(r->dst_domid));
+	json_object_object_add(o, "dst_port", port_json(r->dst_port));
+	json_object_object_add(
+		o, "action",
+		json_object_new_string(r->action == HMX_FW_ACCEPT ? "accept" :
+								    "reject"));
+	return o;
+}
+
+static void op_firewall_get(struct control_server *srv, struct request *req,
+			    json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", "first", "max", NULL };
+	struct hmx_fw_rule *rules;
+	uint64_t first, max, generation;
+	json_object *arr;
+	uint32_t n, i;
+
+	request_only_keys(req, keys);
+	first = request_uint(req, "first", false, 0, UINT32_MAX, 0);
+	max = request_uint(req, "max", false, 1, RULES_INLINE_MAX,
+			   RULES_INLINE_MAX);
+	if (request_failed(req))
+		return;
+	rules = calloc(first + max, sizeof(*rules));
+	if (!rules) {
+		request_fail(req, "out of memory");
+		return;
+	}
+	n = (uint32_t)hmx_firewall_get(host_hmx_of(srv)->core, rules,
+				       (uint32_t)(first + max), &generation);
+	arr = json_object_new_array();
+	for (i = (uint32_t)first; i < n && i < first + max; i++)
+		json_object_array_add(arr, rule_json(&rules[i]));
+	free(rules);
+	json_object_object_add(reply, "generation",
+			       json_object_new_int64((int64_t)generation));
+	json_object_object_add(reply, "nrules", json_object_new_int64(n));
+	json_object_object_add(reply, "first",
+			       json_object_new_int64((int64_t)first));
+	json_object_object_add(reply, "rules", arr);
+}
+
 static void op_firewall_stats(struct control_server *srv, struct request *req,
 			      json_object *reply)
 {
@@ -273,6 +334,9 @@ static void op_audit_read(struct control_server *srv, struct request *req,
 			e->rule < 0 ? NULL : json_object_new_int(e->rule));
 		json_object_object_add(o, "src", addr_json(&e->src));
 		json_object_object_add(o, "dst", addr_json(&e->dst));
+		json_object_object_add(
+			o, "generation",
+			json_object_new_int64((int64_t)e->generation));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(reply, "entries", arr);
@@ -467,6 +531,7 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 /* clang-format off */
 const struct control_op control_hmx_ops[] = {
 	{ "hmx.firewall.set", op_firewall_set },
+	{ "hmx.firewall.get", op_firewall_get },
 	{ "hmx.firewall.stats", op_firewall_stats },
 	{ "hmx.audit.read", op_audit_read },
 	{ "hmx.grants.set", op_grants_set },

@@ -25,6 +25,7 @@ static json_object *vm_to_json(const struct hv_vm *e)
 	json_object_object_add(
 		o, "memory_mib",
 		json_object_new_int64((int64_t)(e->memory >> 20)));
+	json_object_object_add(o, "hmx", json_object_new_boolean(e->hmx));
 	if (e->vm) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		json_object_object_add(
@@ -123,7 +124,7 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 	cfg.vcpus = (unsigned int)request_uint(req, "vcpus", false, 1,
 					       VM_MAX_VCPUS, 1);
 	cfg.cmdline =
-		request_string(req, "cmdline", false, LAYOUT_CMDLINE_MAX - 1);
+		request_text(req, "cmdline", false, LAYOUT_CMDLINE_MAX - 1);
 	cfg.kernel_fd = request_fd(req, "kernel_fd", true);
 	cfg.initrd_fd = request_fd(req, "initrd_fd", false);
 	cfg.console_fd = request_fd(req, "console_fd", false);

@@ -70,8 +70,9 @@ const char *request_string(struct request *req, const char *key, bool required,
 	return request_string_in(req, req->obj, key, required, max_len);
 }
 
-const char *request_string_in(struct request *req, json_object *obj,
-			      const char *key, bool required, size_t max_len)
+static const char *string_field(struct request *req, json_object *obj,
+				const char *key, bool required, size_t min_len,
+				size_t max_len)
 {
 	json_object *v = request_get(req, obj, key, required);
 	const char *s;
@@ -85,13 +86,26 @@ const char *request_string_in(struct request *req, json_object *obj,
 	}
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	if (!len || len > max_len || strlen(s) != len) {
-		request_fail(req,
-			     "field \"%s\" must be 1 to %zu bytes without NUL",
-			     key, max_len);
+	if (len < min_len || len > max_len || strlen(s) != len) {
+		request_fail(
+			req,
+			"field \"%s\" must be %zu to %zu bytes without NUL",
+			key, min_len, max_len);
 		return NULL;
 	}
 	return s;
+}
+
+const char *request_string_in(struct request *req, json_object *obj,
+			      const char *key, bool required, size_t max_len)
+{
+	return string_field(req, obj, key, required, 1, max_len);
+}
+
+const char *request_text(struct request *req, const char *key, bool required,
+			 size_t max_len)
+{
+	return string_field(req, req->obj, key, required, 0, max_len);
 }
 
 uint64_t request_uint(struct request *req, const char *key, bool required,

@@ -32,6 +32,9 @@ void request_only_keys(struct request *req, const char *const *allowed);
 void request_only_keys_in(struct request *req, json_object *obj,
 			  const char *const *allowed, const char *what);
 
+/* Like request_string, but the empty string is allowed. */
+const char *request_text(struct request *req, const char *key, bool required,
+			 size_t max_len);
 /* A string of 1..max_len bytes without NULs; NULL if absent and optional. */
 const char *request_string(struct request *req, const char *key, bool required,
 			   size_t max_len);

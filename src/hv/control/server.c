@@ -62,6 +62,24 @@ void control_server_broadcast(struct control_server *srv, json_object *ev)
 	json_object_put(ev);
 }
 
+static const struct control_op *const op_tables[] = { control_vm_ops,
+						      control_hmx_ops };
+
+/* Every operation this hypervisor knows: clients test for features here. */
+static json_object *op_names_json(void)
+{
+	json_object *arr = json_object_new_array();
+	const struct control_op *op;
+	unsigned int t;
+
+	json_object_array_add(arr, json_object_new_string("hello"));
+	for (t = 0; t < sizeof(op_tables) / sizeof(op_tables[0]); t++)
+		for (op = op_tables[t]; op->name; op++)
+			json_object_array_add(arr,
+					      json_object_new_string(op->name));
+	return arr;
+}
+
 static void op_hello(struct control_server *srv, struct request *req,
 		     json_object *reply)
 {
@@ -85,17 +103,16 @@ static void op_hello(struct control_server *srv, struct request *req,
 	json_object_object_add(
 		reply, "server",
 		json_object_new_string("bulkhead-hv " BULKHEAD_VERSION));
+	json_object_object_add(reply, "ops", op_names_json());
 }
 
 static const struct control_op *find_op(const char *name)
 {
-	static const struct control_op *const tables[] = { control_vm_ops,
-							   control_hmx_ops };
 	const struct control_op *op;
 	unsigned int t;
 
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (op = tables[t]; op->name; op++)
+	for (t = 0; t < sizeof(op_tables) / sizeof(op_tables[0]); t++)
+		for (op = op_tables[t]; op->name; op++)
 			if (!strcmp(op->name, name))
 				return op;
 	return NULL;

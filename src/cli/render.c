@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cli/render.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bulkhead/hmx.h>
+
+#include "toolstack/jget.h"
+
+/* A growing string; on ENOMEM it stays NULL and appends do nothing. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		goto fail;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = (b->len + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s)
+			goto fail;
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return;
+fail:
+	b->failed = true;
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	if (b->failed) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s ? b->s : strdup("");
+}
+
+void render_duration(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 86400)
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+			 s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
+			 s % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "s", s);
+}
+
+/* A table of string cells, printed with columns as wide as their widest
+ * cell; the last column is not padded. */
+#define TABLE_COLS 8
+struct table {
+	size_t ncols, nrows;
+	char *(*cells)[TABLE_COLS];
+	size_t width[TABLE_COLS];
+	bool right[TABLE_COLS];
+};
+
+static void table_row(struct table *t, const char *const *vals)
+{
+	char *(*rows)[TABLE_COLS] =
+		realloc(t->cells, (t->nrows + 1) * sizeof(*rows));
+
+	if (!rows)
+		return;
+	t->cells = rows;
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t w = strlen(vals[c]);
+
+		rows[t->nrows][c] = strdup(vals[c]);
+		if (w > t->width[c])
+			t->width[c] = w;
+	}
+	t->nrows++;
+}
+
+static void table_render(struct table *t, struct sbuf *b)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *v = t->cells[r][c] ? t->cells[r][c] : "";
+			bool last = c + 1 == t->ncols;
+			int w = (int)t->width[c];
+
+			if (t->right[c])
+				sb_printf(b, "%*s", w, v);
+			else
+				sb_printf(b, "%-*s", last ? 0 : w, v);
+			sb_printf(b, last ? "\n" : "  ");
+		}
+		/* Trailing spaces of an empty last cell are trimmed. */
+		while (b->len && b->s && b->s[b->len - 1] == '\n' &&
+		       b->len >= 2 && b->s[b->len - 2] == ' ') {
+			b->s[b->len - 2] = '\n';
+			b->s[--b->len] = '\0';
+		}
+	}
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++)
+			free(t->cells[r][c]);
+	free(t->cells);
+}
+
+char *render_vm_table(struct json_object *vms)
+{
+	struct table t = { .ncols = 8 };
+	struct sbuf b = { 0 };
+	static const char *const head[] = {
+		"NAME", "ID", "TYPE", "MEM", "VCPUS", "STATE", "UPTIME", "INFO"
+	};
+
+	t.right[1] = t.right[3] = t.right[4] = true;
+	table_row(&t, head);
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *v = json_object_array_get_idx(vms, i);
+		char id[24] = "-", mem[24] = "-", vcpus[24] = "-";
+		char up[32] = "-", info[320] = "";
+		const char *vals[8];
+		int64_t x;
+
+		if ((x = jget_int(v, "domid", -1)) >= 0)
+			snprintf(id, sizeof(id), "%" PRId64, x);
+		if ((x = jget_int(v, "memory_mib", -1)) >= 0)
+			snprintf(mem, sizeof(mem), "%" PRId64 "M", x);
+		if ((x = jget_int(v, "vcpus", -1)) >= 0)
+			snprintf(vcpus, sizeof(vcpus), "%" PRId64, x);
+		if ((x = jget_int(v, "uptime_ms", -1)) >= 0)
+			render_duration((uint64_t)x, up, sizeof(up));
+		const char *derr = jget_str(v, "definition_error");
+		const char *reason = jget_str(v, "stop_reason");
+		const char *detail = jget_str(v, "stop_detail") ?: "";
+
+		if (derr)
+			snprintf(info, sizeof(info), "definition: %s", derr);
+		else if (jget_int(v, "domid", -1) < 0 && reason)
+			snprintf(info, sizeof(info), "%s%s%s", reason,
+				 detail[0] ? ": " : "", detail);
+		else if (jget_int(v, "guest_reboots", 0) > 0)
+			snprintf(info, sizeof(info),
+				 "%" PRId64 " guest reboots",
+				 jget_int(v, "guest_reboots", 0));
+		vals[0] = jget_str(v, "name") ?: "?";
+		vals[1] = id;
+		vals[2] = jget_str(v, "type") ?: "-";
+		vals[3] = mem;
+		vals[4] = vcpus;
+		vals[5] = jget_str(v, "state") ?: "?";
+		vals[6] = up;
+		vals[7] = info;
+		table_row(&t, vals);
+	}
+	table_render(&t, &b);
+	return sb_take(&b);
+}
+
+/* "web(5)", "host", "any", or "dom7" for a domid no running VM has. */
+static void domid_label(struct json_object *domains, int64_t domid, char *buf,
+			size_t len)
+{
+	if (domid == HMX_DOMID_HOST) {
+		snprintf(buf, len, "host");
+		return;
+	}
+	if (domid == HMX_DOMID_ANY) {
+		snprintf(buf, len, "any");
+		return;
+	}
+	for (size_t i = 0; domains && i < json_object_array_length(domains);
+	     i++) {
+		struct json_object *d = json_object_array_get_idx(domains, i);
+
+		if (jget_int(d, "domid", -1) == domid) {
+			snprintf(buf, len, "%s(%" PRId64 ")",
+				 jget_str(d, "name") ?: "?", domid);
+			return;
+		}
+	}
+	snprintf(buf, len, "dom%" PRId64, domid);
+}
+
+static void endpoint_label(struct json_object *domains, int64_t domid,
+			   int64_t port, char *buf, size_t len)
+{
+	char d[64];
+
+	domid_label(domains, domid, d, sizeof(d));
+	if (port == (int64_t)HMX_PORT_ANY)
+		snprintf(buf, len, "%s:*", d);
+	else
+		snprintf(buf, len, "%s:%" PRId64, d, port);
+}
+
+static void render_rules(struct json_object *policy, struct json_object *hits,
+			 int64_t default_denied, struct sbuf *b)
+{
+	struct json_object *entries = jget(policy, "entries", json_type_array);
+	struct json_object *origins = jget(policy, "origins", json_type_array);
+	struct json_object *domains = jget(policy, "domains", json_type_array);
+	static const char *const head[] = { "#",	   "ACTION", "SOURCE",
+					    "DESTINATION", "HITS",   "FROM" };
+	struct table t = { .ncols = 6 };
+	size_t n = entries ? json_object_array_length(entries) : 0;
+	char dflt[32] = "-";
+	bool unused = false;
+
+	t.right[0] = t.right[4] = true;
+	table_row(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(entries, i);
+		struct json_object *o = json_object_array_get_idx(
+			origins, (size_t)jget_int(e, "origin", 0));
+		char idx[24], src[96], dst[96], hit[32] = "-", from[600];
+		const char *vals[6];
+
+		snprintf(idx, sizeof(idx), "%zu", i + 1);
+		endpoint_label(domains, jget_int(e, "src_domid", -1),
+			       jget_int(e, "src_port", -1), src, sizeof(src));
+		endpoint_label(domains, jget_int(e, "dst_domid", -1),
+			       jget_int(e, "dst_port", -1), dst, sizeof(dst));
+		if (hits && i < json_object_array_length(hits))
+			snprintf(hit, sizeof(hit), "%" PRId64,
+				 json_object_get_int64(
+					 json_object_array_get_idx(hits, i)));
+		snprintf(from, sizeof(from),
+			 "%s:%" PRId64 " %s hmx_rules[%" PRId64 "] \"%s\"",
+			 jget_str(o, "file") ?: "?", jget_int(o, "line", 0),
+			 jget_str(o, "vm") ?: "?", jget_int(o, "rule_index", 0),
+			 jget_str(o, "rule") ?: "");
+		vals[0] = idx;
+		vals[1] = jget_str(e, "action") ?: "?";
+		vals[2] = src;
+		vals[3] = dst;
+		vals[4] = hit;
+		vals[5] = from;
+		table_row(&t, vals);
+	}
+	if (default_denied >= 0)
+		snprintf(dflt, sizeof(dflt), "%" PRId64, default_denied);
+	table_row(&t, (const char *const[]){ "-", "reject", "any:*", "any:*",
+					     dflt, "default deny" });
+	table_render(&t, b);
+	for (size_t i = 0; origins && i < json_object_array_length(origins);
+	     i++) {
+		struct json_object *o = json_object_array_get_idx(origins, i);
+
+		if (jget_int(o, "entries", 1) != 0)
+			continue;
+		if (!unused)
+			sb_printf(
+				b,
+				"\nRules without effect now (they name no running VM with HMX):\n");
+		unused = true;
+		sb_printf(b,
+			  "  %s:%" PRId64 " %s hmx_rules[%" PRId64 "] \"%s\"\n",
+			  jget_str(o, "file") ?: "?", jget_int(o, "line", 0),
+			  jget_str(o, "vm") ?: "?",
+			  jget_int(o, "rule_index", 0),
+			  jget_str(o, "rule") ?: "");
+	}
+}
+
+static void render_audit(struct json_object *audit, struct json_object *domains,
+			 struct sbuf *b)
+{
+	struct json_object *entries = jget(audit, "entries", json_type_array);
+	static const char *const head[] = { "TIME", "OP", "SOURCE",
+					    "DESTINATION", "DECIDED BY" };
+	struct table t = { .ncols = 5 };
+	size_t n = entries ? json_object_array_length(entries) : 0;
+
+	sb_printf(b, "\nAudit log (refused operations), last %zu of %" PRId64,
+		  n, jget_int(audit, "total_kept", (int64_t)n));
+	if (jget_int(audit, "dropped", 0) > 0)
+		sb_printf(b, " (%" PRId64 " more were lost)",
+			  jget_int(audit, "dropped", 0));
+	sb_printf(b, ":\n");
+	if (!n)
+		return;
+	table_row(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(entries, i);
+		struct json_object *s = jget(e, "src", json_type_object);
+		struct json_object *d = jget(e, "dst", json_type_object);
+		const char *kind = jget_str(e, "kind") ?: "?";
+		char when[40], src[96], dst[96], by[300];
+		int64_t ns = jget_int(e, "time_ns", 0);
+		const char *vals[5];
+
+		const char *slabel = jget_str(e, "src_label");
+		const char *dlabel = jget_str(e, "dst_label");
+		const char *rtext = jget_str(e, "rule_text");
+		time_t secs = (time_t)(ns / 1000000000);
+		struct tm tm;
+
+		if (localtime_r(&secs, &tm))
+			snprintf(when, sizeof(when), "%02d:%02d:%02d.%03d",
+				 tm.tm_hour, tm.tm_min, tm.tm_sec,
+				 (int)(ns % 1000000000 / 1000000));
+		else
+			snprintf(when, sizeof(when), "%" PRId64, ns);
+		/* Labels given when the entry was drained name the VMs of
+		 * that moment; else name them by today's set. */
+		if (slabel)
+			snprintf(src, sizeof(src), "%s", slabel);
+		else
+			endpoint_label(domains, jget_int(s, "domid", -1),
+				       jget_int(s, "aport", -1), src,
+				       sizeof(src));
+		if (dlabel)
+			snprintf(dst, sizeof(dst), "%s", dlabel);
+		else
+			endpoint_label(domains, jget_int(d, "domid", -1),
+				       jget_int(d, "aport", -1), dst,
+				       sizeof(dst));
+		if (!strcmp(kind, "rule") && rtext)
+			snprintf(by, sizeof(by), "rule: %s", rtext);
+		else if (!strcmp(kind, "rule"))
+			snprintf(by, sizeof(by), "rule #%" PRId64,
+				 jget_int(e, "rule", -1) + 1);
+		else if (!strcmp(kind, "default"))
+			snprintf(by, sizeof(by), "default deny");
+		else if (!strcmp(kind, "source"))
+			snprintf(by, sizeof(by),
+				 "source port not owned by the sender");
+		else
+			snprintf(by, sizeof(by), "%s", kind);
+		vals[0] = when;
+		vals[1] = jget_str(e, "op") ?: "?";
+		vals[2] = src;
+		vals[3] = dst;
+		vals[4] = by;
+		table_row(&t, vals);
+	}
+	table_render(&t, b);
+}
+
+char *render_policy(struct json_object *reply)
+{
+	struct json_object *policy = jget(reply, "policy", json_type_object);
+	struct json_object *stats = jget(reply, "stats", json_type_object);
+	struct json_object *audit = jget(reply, "audit", json_type_object);
+	struct json_object *entries = jget(policy, "entries", json_type_array);
+	struct sbuf b = { 0 };
+
+	if (!policy) {
+		sb_printf(&b, "No policy compiled%s%s\n",
+			  jget_str(reply, "error") ? ": " : "",
+			  jget_str(reply, "error") ?: "");
+		return sb_take(&b);
+	}
+	sb_printf(&b,
+		  "HMX firewall: %zu entries, first match wins, default deny",
+		  entries ? json_object_array_length(entries) : 0);
+	if (!jget_bool(reply, "enforced", false))
+		sb_printf(
+			&b,
+			"\n(not installed: this hypervisor has no HMX, so no VM has an HMX device and no flow exists)");
+	else if (stats && jget_str(stats, "error"))
+		sb_printf(&b, "\n(counters unavailable: %s)",
+			  jget_str(stats, "error"));
+	else if (stats)
+		sb_printf(&b,
+			  " (hypervisor generation %" PRId64 ", %" PRId64
+			  " rules)",
+			  jget_int(stats, "generation", 0),
+			  jget_int(stats, "nrules", 0));
+	sb_printf(&b, "\n");
+	if (jget_str(reply, "error"))
+		sb_printf(&b, "last update failed: %s\n",
+			  jget_str(reply, "error"));
+	render_rules(policy, jget(stats, "hits", json_type_array),
+		     stats ? jget_int(stats, "default_denied", -1) : -1, &b);
+	if (audit && jget_str(audit, "error"))
+		sb_printf(&b, "\nAudit log unavailable: %s\n",
+			  jget_str(audit, "error"));
+	else if (audit)
+		render_audit(audit, jget(policy, "domains", json_type_array),
+			     &b);
+	return sb_take(&b);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bulkheadd: the toolstack daemon (docs/toolstack.md). One thread, one
+ * epoll loop: the API socket and its clients, the hypervisor's control
+ * connection, and deadlines of clients waiting for a VM to stop or start.
+ */
+#ifndef BH_DAEMON_DAEMON_H
+#define BH_DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "toolstack/daemon/hvconn.h"
+#include "toolstack/daemon/vmrec.h"
+
+struct json_object;
+struct policy_set;
+struct api_client;
+struct waiter;
+
+/* Error classes the API reports; the CLI maps them to exit codes. */
+enum bhd_err {
+	BHD_OK,
+	BHD_ERR_FAILED, /* "error": the operation failed */
+	BHD_ERR_USAGE, /* "usage": the request is malformed */
+	BHD_ERR_NO_VM, /* "no-such-vm" */
+	BHD_ERR_TIMEOUT, /* "timeout" */
+	BHD_ERR_STATE, /* "state": not possible in the VM's current state */
+};
+
+struct bhd {
+	/* Paths, all absolute. */
+	char *state_dir;
+	char *config_dir;
+	char *hv_path;
+	char *api_sock; /* <state>/bulkheadd.sock */
+	char *hv_sock; /* <state>/hv.sock */
+	char *hv_log; /* <state>/hv.log */
+	char *state_file; /* <state>/state.json */
+	char *logs_dir; /* <state>/logs */
+
+	struct hvconn hv;
+	bool hv_fresh; /* we started this hypervisor: autostart applies */
+	struct vmrec *vms; /* every defined VM */
+	uint64_t next_seq;
+
+	int epfd;
+	int listen_fd;
+	struct api_client *clients;
+	struct waiter *waiters;
+
+	/* The last policy handed to the hypervisor. */
+	struct policy_set *policy;
+	uint64_t policy_generation;
+	char policy_error[256]; /* why the last compile or push failed */
+
+	/* Refusals drained from the hypervisor's audit log (audit.c). */
+	struct json_object **audit;
+	size_t audit_start, audit_n;
+	uint64_t audit_overwritten; /* pushed out of our ring */
+	uint64_t audit_hv_dropped; /* lost in the hypervisor's log */
+
+	bool quit;
+};
+
+/* store.c: the state file and the config directory. */
+int store_load(struct bhd *d);
+int store_save(struct bhd *d);
+/* Adds definitions of new *.cfg files; report: log problems. */
+void store_scan_config_dir(struct bhd *d, bool report);
+struct vmrec *bhd_find(struct bhd *d, const char *name);
+void bhd_add_vm(struct bhd *d, struct vmrec *r);
+/*
+ * Reads a definition file: *text gets its bytes, *cfg the parse (relative
+ * paths against its directory). Returns 0 or BHD_ERR_FAILED with the
+ * parser's message in err.
+ */
+int store_read_def(const char *path, char **text, char **base_dir,
+		   struct vmcfg **cfg, char *err, size_t errlen);
+
+/* lifecycle.c */
+/* Starts r from its file, or from snap (taken over) when not NULL. */
+int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
+	     char *err, size_t errlen);
+/* The hypervisor has r's domain in state "created": policy, then run. */
+int vm_finish_start(struct bhd *d, struct vmrec *r, char *err, size_t errlen);
+int vm_parse_snapshot(struct vmrec *r, char *err, size_t errlen);
+int vm_destroy(struct bhd *d, struct vmrec *r, char *err, size_t errlen);
+void vm_handle_stop(struct bhd *d, struct vmrec *r, const char *reason,
+		    const char *detail);
+void vm_handle_event(struct bhd *d, struct json_object *ev);
+void vm_process_events(struct bhd *d);
+int bhd_reconcile(struct bhd *d, char *err, size_t errlen);
+void bhd_autostart(struct bhd *d);
+void bhd_hv_lost(struct bhd *d);
+
+/* policy_push.c */
+int policy_push(struct bhd *d, char *err, size_t errlen);
+
+/* audit.c */
+void audit_drain(struct bhd *d);
+/* {"entries": last max entries, oldest first, "dropped": N}. */
+struct json_object *audit_tail(struct bhd *d, size_t max);
+void audit_free(struct bhd *d);
+
+/* api.c */
+int api_listen(struct bhd *d);
+void api_on_listen(struct bhd *d);
+void api_on_client(struct bhd *d, struct api_client *c);
+void api_close_all(struct bhd *d);
+void api_reap(struct bhd *d);
+/* Sends a reply to request id of c (consumes reply, may be NULL = {}). */
+void api_reply(struct bhd *d, struct api_client *c, int64_t id,
+	       struct json_object *reply, const int *fds, size_t nfds);
+void api_reply_err(struct bhd *d, struct api_client *c, int64_t id,
+		   enum bhd_err code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+const char *bhd_err_name(enum bhd_err e);
+
+/* api_ops.c */
+void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *req,
+		  int *fds, size_t nfds);
+
+/* waiters.c: clients waiting for a VM to stop or to start again. */
+enum waiter_kind {
+	WAIT_STOPPED, /* no instance, or a newer one than seq */
+	WAIT_STARTED, /* an instance newer than seq has started */
+};
+int waiter_add(struct bhd *d, struct api_client *c, int64_t id,
+	       const char *name, enum waiter_kind kind, uint64_t seq,
+	       int64_t timeout_ms);
+void waiters_check(struct bhd *d);
+/* Milliseconds until the next deadline, or -1. */
+int waiters_next_timeout(struct bhd *d);
+void waiters_drop_client(struct bhd *d, struct api_client *c);
+
+int64_t bhd_now_ms(void);
+
+#endif

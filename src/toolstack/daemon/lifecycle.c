@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VM lifecycle: start (create paused, install policy, run), stop handling
+ * (forget the domain, remove it from policy, restart after a guest
+ * reboot), destroy, and finding VMs again after a restart.
+ */
+#include "toolstack/daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "toolstack/daemon/reconcile.h"
+#include "toolstack/jget.h"
+#include "toolstack/policy.h"
+#include "toolstack/vmcfg.h"
+#include "util/log.h"
+
+int64_t bhd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int open_ro(const char *what, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		snprintf(err, errlen, "%s: cannot open %s: %s", what, path,
+			 strerror(errno));
+	return fd;
+}
+
+/* Where the console goes: a log in the state dir, the file, or nowhere. */
+static int open_console(struct bhd *d, const struct vmcfg *cfg, char *err,
+			size_t errlen)
+{
+	char path[4200];
+	const char *p = path;
+	int fd;
+
+	switch (cfg->serial) {
+	case VMCFG_SERIAL_NONE:
+		return -2;
+	case VMCFG_SERIAL_FILE:
+		p = cfg->serial_path;
+		break;
+	case VMCFG_SERIAL_PTY:
+		snprintf(path, sizeof(path), "%s/%s.log", d->logs_dir,
+			 cfg->name);
+		break;
+	case VMCFG_SERIAL_STDIO:
+		snprintf(
+			err, errlen,
+			"serial = \"stdio\" needs a terminal; bulkheadd has none (use \"pty\" and bulkhead console)");
+		return -1;
+	}
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		  0600);
+	if (fd < 0)
+		snprintf(err, errlen, "console log: cannot open %s: %s", p,
+			 strerror(errno));
+	return fd;
+}
+
+/* Forgets a stopped VM of this name the hypervisor still holds. */
+static void clear_stale(struct bhd *d, const char *name)
+{
+	struct json_object *args = json_object_new_object(), *reply;
+	char err[256];
+
+	json_object_object_add(args, "name", json_object_new_string(name));
+	if (hvconn_call(&d->hv, "vm.info", args, NULL, 0, &reply, err,
+			sizeof(err)) < 0)
+		return;
+	if (!strcmp(jget_str(jget(reply, "vm", json_type_object), "state") ?:
+									     "",
+		    "stopped")) {
+		args = json_object_new_object();
+		json_object_object_add(args, "name",
+				       json_object_new_string(name));
+		hvconn_call(&d->hv, "vm.destroy", args, NULL, 0, NULL, err,
+			    sizeof(err));
+	}
+	json_object_put(reply);
+}
+
+static int hv_name_op(struct bhd *d, const char *op, const char *name,
+		      struct json_object **reply, char *err, size_t errlen)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "name", json_object_new_string(name));
+	return hvconn_call(&d->hv, op, args, NULL, 0, reply, err, errlen);
+}
+
+/* Creates the domain paused. Returns its domid or a negative errno. */
+static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
+		     size_t errlen)
+{
+	struct json_object *args, *reply;
+	int fds[3], nfds = 0, kfd, ifd = -1, cfd, r;
+
+	kfd = open_ro("kernel", cfg->kernel, err, errlen);
+	if (kfd < 0)
+		return -ENOENT;
+	fds[nfds++] = kfd;
+	if (cfg->ramdisk) {
+		ifd = open_ro("ramdisk", cfg->ramdisk, err, errlen);
+		if (ifd < 0) {
+			r = -ENOENT;
+			goto out;
+		}
+		fds[nfds++] = ifd;
+	}
+	cfd = open_console(d, cfg, err, errlen);
+	if (cfd == -1) {
+		r = -EINVAL;
+		goto out;
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "name", json_object_new_string(cfg->name));
+	json_object_object_add(args, "memory_mib",
+			       json_object_new_int64(cfg->memory_mib));
+	json_object_object_add(args, "vcpus",
+			       json_object_new_int64(cfg->vcpus));
+	if (cfg->cmdline[0])
+		json_object_object_add(args, "cmdline",
+				       json_object_new_string(cfg->cmdline));
+	json_object_object_add(args, "kernel_fd", json_object_new_int(0));
+	if (ifd >= 0)
+		json_object_object_add(args, "initrd_fd",
+				       json_object_new_int(1));
+	if (cfd >= 0) {
+		json_object_object_add(args, "console_fd",
+				       json_object_new_int(nfds));
+		fds[nfds++] = cfd;
+	}
+	json_object_object_add(args, "start", json_object_new_boolean(false));
+	if (d->hv.has_hmx)
+		json_object_object_add(args, "hmx",
+				       json_object_new_boolean(cfg->hmx));
+	clear_stale(d, cfg->name);
+	r = hvconn_call(&d->hv, "vm.create", args, fds, (size_t)nfds, &reply,
+			err, errlen);
+	if (r == 0) {
+		r = (int)jget_int(jget(reply, "vm", json_type_object), "domid",
+				  -1);
+		json_object_put(reply);
+		if (r <= 0) {
+			snprintf(err, errlen, "vm.create: reply without domid");
+			r = -EPROTO;
+		}
+	}
+out:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return r;
+}
+
+/* Stops what vm_start had begun when a later step fails. */
+static void abandon_start(struct bhd *d, struct vmrec *r, const char *why)
+{
+	char err[256];
+
+	hv_name_op(d, "vm.destroy", r->name, NULL, err, sizeof(err));
+	vmrec_clear_instance(r);
+	vmrec_set_stop(r, "failed", why);
+	if (policy_push(d, err, sizeof(err)) < 0)
+		bh_err("policy after a failed start of %s: %s", r->name, err);
+	store_save(d);
+}
+
+int vm_finish_start(struct bhd *d, struct vmrec *r, char *err, size_t errlen)
+{
+	if (policy_push(d, err, errlen) < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "policy: %s", err);
+		snprintf(err, errlen, "%s", why);
+		abandon_start(d, r, why);
+		return BHD_ERR_FAILED;
+	}
+	if (hv_name_op(d, "vm.start", r->name, NULL, err, errlen) < 0) {
+		abandon_start(d, r, err);
+		return BHD_ERR_FAILED;
+	}
+	r->started = true;
+	store_save(d);
+	bh_info("vm %s: started as domid %u", r->name, r->domid);
+	return 0;
+}
+
+static int snapshot_parse(struct vmrec_snapshot *s, struct vmcfg **cfg,
+			  char *err, size_t errlen)
+{
+	struct cfg_error cerr;
+
+	if (vmcfg_parse_buffer(s->text, strlen(s->text), s->source, s->base_dir,
+			       cfg, &cerr) < 0) {
+		cfg_error_format(&cerr, err, errlen);
+		return BHD_ERR_FAILED;
+	}
+	return 0;
+}
+
+int vm_parse_snapshot(struct vmrec *r, char *err, size_t errlen)
+{
+	vmcfg_free(r->cfg);
+	r->cfg = NULL;
+	return snapshot_parse(&r->snap, &r->cfg, err, errlen);
+}
+
+int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
+	     char *err, size_t errlen)
+{
+	struct vmrec_snapshot s = { 0 };
+	struct vmcfg *cfg = NULL;
+	int domid;
+
+	if (r->active) {
+		snprintf(err, errlen, "VM %s is already running (domid %u)",
+			 r->name, r->domid);
+		if (snap)
+			vmrec_snapshot_free(snap);
+		return BHD_ERR_STATE;
+	}
+	if (snap) {
+		s = *snap;
+		memset(snap, 0, sizeof(*snap));
+		if (snapshot_parse(&s, &cfg, err, errlen))
+			goto fail;
+	} else {
+		if (store_read_def(r->def_path, &s.text, &s.base_dir, &cfg, err,
+				   errlen))
+			goto fail;
+		s.source = strdup(r->def_path);
+		if (!s.source) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	if (strcmp(cfg->name, r->name)) {
+		snprintf(err, errlen, "%s now defines VM \"%s\", not \"%s\"",
+			 r->def_path, cfg->name, r->name);
+		goto fail;
+	}
+	domid = hv_create(d, cfg, err, errlen);
+	if (domid < 0)
+		goto fail;
+	r->active = true;
+	r->started = false;
+	r->domid = (uint16_t)domid;
+	r->seq = d->next_seq++;
+	r->snap = s;
+	r->cfg = cfg;
+	r->shutdown_requested = false;
+	r->restart_pending = false;
+	vmrec_set_stop(r, "", "");
+	store_save(d);
+	return vm_finish_start(d, r, err, errlen);
+fail:
+	vmrec_snapshot_free(&s);
+	vmcfg_free(cfg);
+	return BHD_ERR_FAILED;
+}
+
+/*
+ * The instance is gone (or going): forget it in the hypervisor unless
+ * that is done, take it out of policy, and restart it if it rebooted.
+ */
+static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
+			const char *detail, bool destroyed)
+{
+	bool reboot = !strcmp(reason, "reboot");
+	bool restart = !r->shutdown_requested &&
+		       (reboot ||
+			(r->restart_pending && strcmp(reason, "crash") != 0));
+	struct vmrec_snapshot snap = { 0 };
+	char err[512];
+
+	if (!destroyed &&
+	    hv_name_op(d, "vm.destroy", r->name, NULL, err, sizeof(err)) < 0)
+		bh_warn("vm %s: vm.destroy after its stop: %s", r->name, err);
+	bh_info("vm %s (domid %u): stopped: %s%s%s", r->name, r->domid, reason,
+		detail && detail[0] ? ": " : "", detail ? detail : "");
+	if (restart && reboot && !r->restart_pending)
+		r->guest_reboots++;
+	if (restart) {
+		snap = r->snap;
+		memset(&r->snap, 0, sizeof(r->snap));
+	}
+	vmrec_clear_instance(r);
+	vmrec_set_stop(r, reason, detail);
+	if (policy_push(d, err, sizeof(err)) < 0)
+		bh_err("policy after %s stopped: %s", r->name, err);
+	store_save(d);
+	if (restart) {
+		/* xl's on_reboot=restart: the same definition again. */
+		if (vm_start(d, r, &snap, err, sizeof(err)))
+			bh_err("vm %s: restart failed: %s", r->name, err);
+	}
+	waiters_check(d);
+}
+
+void vm_handle_stop(struct bhd *d, struct vmrec *r, const char *reason,
+		    const char *detail)
+{
+	finish_stop(d, r, reason, detail, false);
+}
+
+int vm_destroy(struct bhd *d, struct vmrec *r, char *err, size_t errlen)
+{
+	struct json_object *reply, *vm;
+	const char *reason = "destroyed", *detail = "by the toolstack";
+
+	if (!r->active) {
+		snprintf(err, errlen, "VM %s is not running", r->name);
+		return BHD_ERR_STATE;
+	}
+	r->shutdown_requested = true;
+	r->restart_pending = false;
+	if (hv_name_op(d, "vm.destroy", r->name, &reply, err, errlen) < 0) {
+		/* Gone already? Then only our records need the news. */
+		if (d->hv.fd < 0)
+			return BHD_ERR_FAILED;
+		bh_warn("vm %s: vm.destroy: %s", r->name, err);
+		reply = NULL;
+	}
+	vm = jget(reply, "vm", json_type_object);
+	/* It may have stopped on its own just before: keep the real reason. */
+	if (jget_str(vm, "stop_reason") &&
+	    strcmp(jget_str(vm, "stop_reason"), "destroyed")) {
+		reason = jget_str(vm, "stop_reason");
+		detail = jget_str(vm, "stop_detail") ?: "";
+	}
+	finish_stop(d, r, reason, detail, true);
+	json_object_put(reply);
+	return 0;
+}
+
+void vm_handle_event(struct bhd *d, struct json_object *ev)
+{
+	const char *type = jget_str(ev, "event"), *name = jget_str(ev, "name");
+	const char *reason = jget_str(ev, "reason");
+	struct vmrec *r;
+
+	if (!type || strcmp(type, "vm-stopped") || !name || !reason)
+		return;
+	r = bhd_find(d, name);
+	/* Stops of instances we already let go of are old news. */
+	if (!r || !r->active || r->domid != jget_int(ev, "domid", -1))
+		return;
+	vm_handle_stop(d, r, reason, jget_str(ev, "detail") ?: "");
+}
+
+void vm_process_events(struct bhd *d)
+{
+	struct json_object *ev;
+
+	while ((ev = hvconn_take_event(&d->hv))) {
+		vm_handle_event(d, ev);
+		json_object_put(ev);
+	}
+}
+
+void bhd_hv_lost(struct bhd *d)
+{
+	for (struct vmrec *r = d->vms; r; r = r->next) {
+		if (!r->active)
+			continue;
+		bh_err("vm %s (domid %u): lost with the hypervisor", r->name,
+		       r->domid);
+		vmrec_clear_instance(r);
+		vmrec_set_stop(r, "lost", "the hypervisor process exited");
+	}
+	hvconn_close(&d->hv);
+	policy_set_free(d->policy);
+	d->policy = NULL;
+	d->policy_generation = 0;
+	store_save(d);
+	waiters_check(d);
+}
+
+void bhd_autostart(struct bhd *d)
+{
+	for (struct vmrec *r = d->vms; r; r = r->next) {
+		char *text, *base, err[512];
+		struct vmcfg *cfg;
+		bool autostart;
+
+		if (r->active)
+			continue;
+		if (store_read_def(r->def_path, &text, &base, &cfg, err,
+				   sizeof(err))) {
+			bh_err("autostart: %s", err);
+			continue;
+		}
+		autostart = cfg->autostart;
+		free(text);
+		free(base);
+		vmcfg_free(cfg);
+		if (!autostart)
+			continue;
+		bh_info("vm %s: autostart", r->name);
+		if (vm_start(d, r, NULL, err, sizeof(err)))
+			bh_err("vm %s: autostart failed: %s", r->name, err);
+	}
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* bulkheadd: the Bulkhead toolstack daemon (docs/toolstack.md). */
+#include "toolstack/daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "toolstack/policy.h"
+#include "util/log.h"
+
+#define DEFAULT_STATE_DIR "/run/bulkhead"
+#define DEFAULT_CONFIG_DIR "/etc/bulkhead/vms"
+#define HV_START_WAIT_MS 10000
+
+/* epoll tags: the listening socket and the hypervisor connection; any
+ * other pointer is an api_client. */
+static char tag_listen, tag_hv, tag_signal;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bulkheadd [options]\n"
+		"\n"
+		"The Bulkhead toolstack daemon: owns VM definitions and their state,\n"
+		"runs the hypervisor process (bulkhead-hv) and serves the bulkhead\n"
+		"command. VMs keep running when bulkheadd stops; a restarted bulkheadd\n"
+		"finds them again.\n"
+		"\n"
+		"  -s, --state-dir DIR   runtime state, sockets and logs (default\n"
+		"                        " DEFAULT_STATE_DIR
+		", or $BULKHEAD_STATE_DIR)\n"
+		"  -c, --config-dir DIR  VM definitions, one *.cfg file each (default\n"
+		"                        " DEFAULT_CONFIG_DIR
+		", or $BULKHEAD_CONFIG_DIR)\n"
+		"      --hv PATH         the hypervisor program (default: bulkhead-hv\n"
+		"                        next to bulkheadd, else the one built with it,\n"
+		"                        else on $PATH; or $BULKHEAD_HV)\n"
+		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
+		"  -h, --help            this text; --version its version\n"
+		"\n"
+		"SIGTERM or SIGINT stops bulkheadd and leaves the VMs running.\n");
+}
+
+static char *abs_path(const char *p)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&r, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return r;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *r;
+
+	return asprintf(&r, "%s/%s", dir, name) < 0 ? NULL : r;
+}
+
+/*
+ * bulkhead-hv next to our own binary (installed), else the one built with
+ * us when we run from the build tree, else the name for $PATH.
+ */
+static char *default_hv_path(void)
+{
+	char self[PATH_MAX], *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *p;
+
+	if (n > 0) {
+		self[n] = '\0';
+		dir = dirname(self);
+		p = join(dir, "bulkhead-hv");
+		if (p && access(p, X_OK) == 0)
+			return p;
+		free(p);
+		if (!strncmp(self, BH_BUILD_ROOT "/",
+			     strlen(BH_BUILD_ROOT) + 1) &&
+		    access(BH_BUILD_HV, X_OK) == 0)
+			return strdup(BH_BUILD_HV);
+	}
+	return strdup("bulkhead-hv");
+}
+
+/* A private directory: created 0700, or an existing one of ours made so. */
+static int private_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		bh_err("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		bh_err("%s is not a directory", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		bh_err("%s belongs to uid %u, not to us", path,
+		       (unsigned)st.st_uid);
+		return -1;
+	}
+	if ((st.st_mode & 077) && chmod(path, 0700) < 0) {
+		bh_err("cannot make %s private: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int lock_state_dir(struct bhd *d)
+{
+	char *path = join(d->state_dir, "bulkheadd.lock");
+	int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		bh_err("%s: %s", path ? path : d->state_dir,
+		       errno == EWOULDBLOCK ?
+			       "another bulkheadd uses this state directory" :
+			       strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%d\n", (int)getpid());
+	free(path);
+	return fd; /* held until we exit */
+}
+
+static int epoll_add(struct bhd *d, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Connects to the hypervisor, starting one if none listens. */
+static int connect_hv(struct bhd *d)
+{
+	char err[512];
+	int64_t deadline;
+	pid_t pid;
+	int r;
+
+	r = hvconn_open(&d->hv, d->hv_sock, err, sizeof(err));
+	if (r == 0) {
+		d->hv_fresh = false;
+		bh_info("found the running hypervisor (%s)", d->hv.server);
+		goto connected;
+	}
+	if (r != -ENOENT && r != -ECONNREFUSED) {
+		bh_err("hypervisor: %s", err);
+		return -1;
+	}
+	pid = hv_spawn(d->hv_path, d->hv_sock, d->hv_log);
+	if (pid < 0) {
+		bh_err("cannot start %s: %s", d->hv_path, strerror(-pid));
+		return -1;
+	}
+	deadline = bhd_now_ms() + HV_START_WAIT_MS;
+	do {
+		usleep(20000);
+		r = hvconn_open(&d->hv, d->hv_sock, err, sizeof(err));
+	} while ((r == -ENOENT || r == -ECONNREFUSED) &&
+		 bhd_now_ms() < deadline && kill(pid, 0) == 0);
+	if (r < 0) {
+		bh_err("started %s (pid %d) but: %s; see %s", d->hv_path,
+		       (int)pid, err, d->hv_log);
+		return -1;
+	}
+	d->hv_fresh = true;
+	bh_info("started the hypervisor, pid %d (%s)", (int)pid, d->hv.server);
+connected:
+	if (!d->hv.has_hmx)
+		bh_warn("this hypervisor has no HMX: VMs get no HMX device, so no flow between them exists; rules are compiled but not installed");
+	if (epoll_add(d, d->hv.fd, &tag_hv) < 0)
+		return -1;
+	if (bhd_reconcile(d, err, sizeof(err)) < 0) {
+		bh_err("cannot list the hypervisor's VMs: %s", err);
+		return -1;
+	}
+	if (d->hv_fresh)
+		bhd_autostart(d);
+	return 0;
+}
+
+static int setup(struct bhd *d)
+{
+	sigset_t sigs;
+	int sfd;
+
+	if (private_dir(d->state_dir) < 0 || private_dir(d->logs_dir) < 0 ||
+	    lock_state_dir(d) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	/* The hypervisor is our child only until we restart: never wait. */
+	signal(SIGCHLD, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || d->epfd < 0 || epoll_add(d, sfd, &tag_signal) < 0)
+		return -1;
+	if (store_load(d) < 0)
+		return -1;
+	store_scan_config_dir(d, true);
+	if (connect_hv(d) < 0)
+		return -1;
+	store_save(d);
+	if (api_listen(d) < 0 || epoll_add(d, d->listen_fd, &tag_listen) < 0)
+		return -1;
+	bh_info("ready: %s (config %s, hypervisor %s)", d->api_sock,
+		d->config_dir, d->hv_path);
+	return 0;
+}
+
+static void on_hv_readable(struct bhd *d)
+{
+	if (hvconn_pump(&d->hv) == 0)
+		return;
+	bh_err("the hypervisor connection closed");
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->hv.fd, NULL);
+	bhd_hv_lost(d);
+	if (connect_hv(d) < 0) {
+		bh_err("cannot get a hypervisor again; exiting");
+		d->quit = true;
+	}
+}
+
+static void run(struct bhd *d)
+{
+	while (!d->quit) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(d->epfd, evs, 16, waiters_next_timeout(d));
+
+		if (n < 0 && errno != EINTR) {
+			bh_err("epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n && !d->quit; i++) {
+			void *tag = evs[i].data.ptr;
+
+			if (tag == &tag_signal) {
+				bh_info("stopping on a signal; VMs keep running");
+				d->quit = true;
+			} else if (tag == &tag_listen) {
+				api_on_listen(d);
+			} else if (tag == &tag_hv) {
+				if (d->hv.fd >= 0)
+					on_hv_readable(d);
+			} else {
+				api_on_client(d, tag);
+				/* A client freed here may be in evs[] again:
+				 * handle one client event per wake-up. */
+				break;
+			}
+		}
+		vm_process_events(d);
+		waiters_check(d);
+		api_reap(d);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "hv", required_argument, NULL, 'H' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *state = getenv("BULKHEAD_STATE_DIR");
+	const char *config = getenv("BULKHEAD_CONFIG_DIR");
+	const char *hv = getenv("BULKHEAD_HV");
+	enum bh_log_level level = BH_LOG_INFO;
+	struct bhd d = { .listen_fd = -1, .epfd = -1, .next_seq = 1 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:c:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			state = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'H':
+			hv = optarg;
+			break;
+		case 'v':
+			level = BH_LOG_DEBUG;
+			break;
+		case 'q':
+			level = BH_LOG_ERR;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bulkheadd %s\n", BULKHEAD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'bulkheadd --help'.\n");
+			return 2;
+		}
+	}
+	bh_log_init("bulkheadd", level);
+	if (optind < argc) {
+		bh_err("unexpected argument \"%s\"", argv[optind]);
+		fprintf(stderr, "Try 'bulkheadd --help'.\n");
+		return 2;
+	}
+	hvconn_init(&d.hv);
+	d.state_dir = abs_path(state && state[0] ? state : DEFAULT_STATE_DIR);
+	d.config_dir =
+		abs_path(config && config[0] ? config : DEFAULT_CONFIG_DIR);
+	/* A path with a slash is made absolute: the hypervisor and a later
+	 * bulkheadd may run from another directory. */
+	d.hv_path = hv && hv[0] ?
+			    (strchr(hv, '/') ? abs_path(hv) : strdup(hv)) :
+			    default_hv_path();
+	if (!d.state_dir || !d.config_dir || !d.hv_path)
+		return 1;
+	d.api_sock = join(d.state_dir, "bulkheadd.sock");
+	d.hv_sock = join(d.state_dir, "hv.sock");
+	d.hv_log = join(d.state_dir, "hv.log");
+	d.state_file = join(d.state_dir, "state.json");
+	d.logs_dir = join(d.state_dir, "logs");
+	if (!d.api_sock || !d.hv_sock || !d.hv_log || !d.state_file ||
+	    !d.logs_dir)
+		return 1;
+	if (setup(&d) < 0)
+		return 1;
+	run(&d);
+	store_save(&d);
+	api_close_all(&d);
+	hvconn_close(&d.hv);
+	while (d.vms) {
+		struct vmrec *r = d.vms;
+
+		d.vms = r->next;
+		vmrec_free(r);
+	}
+	audit_free(&d);
+	policy_set_free(d.policy);
+	free(d.state_dir);
+	free(d.config_dir);
+	free(d.hv_path);
+	free(d.api_sock);
+	free(d.hv_sock);
+	free(d.hv_log);
+	free(d.state_file);
+	free(d.logs_dir);
+	return 0;
+}
