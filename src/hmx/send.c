@@ -5,20 +5,24 @@
 #include <errno.h>
 #include <string.h>
 
-/* Copy n bytes to data offset off of a ring (wrapping); returns new off. */
+/*
+ * Copy n bytes to data offset off of a ring (wrapping); returns new off.
+ * memmove: a guest may send to its own ring from inside that ring's free
+ * space, so source and destination can overlap (memcpy would be UB).
+ */
 static uint32_t ring_write(const struct hmx_ring_info *r, uint32_t off,
 			   const uint8_t *src, uint32_t n)
 {
 	/* The common case: contiguous pages, no wrap. */
 	if (r->data && r->len - off > n) {
-		memcpy(r->data + off, src, n);
+		memmove(r->data + off, src, n);
 		return off + n;
 	}
 	while (n) {
 		uint32_t chunk = r->len - off < n ? r->len - off : n;
 
 		if (r->data) {
-			memcpy(r->data + off, src, chunk);
+			memmove(r->data + off, src, chunk);
 		} else {
 			uint64_t pos = HMX_RING_HEADER_SIZE + (uint64_t)off;
 			uint32_t left = chunk;
@@ -30,8 +34,8 @@ static uint32_t ring_write(const struct hmx_ring_info *r, uint32_t off,
 
 				if (c > left)
 					c = left;
-				memcpy(r->pages[pos / HMX_PAGE_SIZE] + po, s,
-				       c);
+				memmove(r->pages[pos / HMX_PAGE_SIZE] + po, s,
+					c);
 				pos += c;
 				s += c;
 				left -= c;

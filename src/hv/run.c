@@ -16,6 +16,7 @@
 
 #include "hv/event_loop.h"
 #include "hv/kvm.h"
+#include "hv/sandbox.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "util/log.h"
@@ -323,6 +324,11 @@ static int run_vm(struct run_ctx *ctx)
 		(struct event_source){ ctx->vm->stop_eventfd, on_stop, ctx };
 	event_loop_add(ctx->loop, &ctx->sig_src, EPOLLIN);
 	event_loop_add(ctx->loop, &ctx->stop_src, EPOLLIN);
+	/* Set up: from here on only the sandbox's allowlist (no files). */
+	if (hv_sandbox_enter(HV_SANDBOX_RUN) < 0) {
+		close(sfd);
+		return HV_EXIT_ERROR;
+	}
 
 	if (vm_start(ctx->vm) < 0)
 		bh_err("vm %s: cannot start vCPU threads", ctx->vm->name);

@@ -14,6 +14,7 @@
 #include "hv/control/server.h"
 #include "hv/host.h"
 #include "hv/run.h"
+#include "hv/sandbox.h"
 #include "util/log.h"
 
 #define TICK_MS 20
@@ -136,6 +137,14 @@ int hv_serve_main(int argc, char **argv)
 	    event_loop_add(ctx->host.loop, &ctx->sig_src, EPOLLIN) < 0 ||
 	    control_server_open(&ctx->srv, &ctx->host, socket_path) < 0) {
 		hv_host_fini(&ctx->host);
+		free(ctx);
+		return HV_EXIT_ERROR;
+	}
+	/* Set up: from here on only the sandbox's allowlist (no files). */
+	if (hv_sandbox_enter(HV_SANDBOX_SERVE) < 0) {
+		control_server_close(&ctx->srv);
+		hv_host_fini(&ctx->host);
+		close(sfd);
 		free(ctx);
 		return HV_EXIT_ERROR;
 	}

@@ -19,6 +19,9 @@
 #define GRANTS_MAX 64
 #define HOST_MSG_MAX 4096 /* payload carried in one control message */
 #define RECV_MAX 16
+/* A reply must fit one message: room for everything but the messages. */
+#define RECV_REPLY_BUDGET (CONTROL_MAX_MSG - 1024)
+#define RECV_ENTRY_OVERHEAD 128 /* one message's JSON besides its hex data */
 
 static const char *const op_names[] = {
 	[HMX_OP_REGISTER_RING] = "register_ring",
@@ -480,6 +483,7 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 	json_object *arr;
 	uint16_t partner;
 	uint32_t aport, max, i;
+	size_t used = 0;
 	int ret = 0;
 
 	request_only_keys(req, keys);
@@ -493,7 +497,10 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 		return;
 	}
 	arr = json_object_new_array();
-	for (i = 0; i < max; i++) {
+	/* Stop while one more message of any size still fits the reply. */
+	for (i = 0; i < max && used + 2 * HOST_MSG_MAX + RECV_ENTRY_OVERHEAD <=
+				       RECV_REPLY_BUDGET;
+	     i++) {
 		json_object *o;
 		uint32_t len;
 
@@ -501,6 +508,8 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 		if (ret < 0)
 			break;
 		len = (uint32_t)ret;
+		used += 2 * (len < HOST_MSG_MAX ? len : HOST_MSG_MAX) +
+			RECV_ENTRY_OVERHEAD;
 		o = json_object_new_object();
 		json_object_object_add(o, "src", addr_json(&mh.source));
 		json_object_object_add(o, "message_type",

@@ -21,8 +21,7 @@
 struct control_client {
 	struct control_server *srv;
 	struct event_source src;
-	bool hello;
-	bool subscribed;
+	struct control_session sess;
 	struct control_client *next;
 };
 
@@ -57,7 +56,7 @@ void control_server_broadcast(struct control_server *srv, json_object *ev)
 
 	for (c = srv->clients; c; c = next) {
 		next = c->next;
-		if (c->subscribed && send_json(c->src.fd, ev) < 0)
+		if (c->sess.subscribed && send_json(c->src.fd, ev) < 0)
 			client_close(c);
 	}
 	json_object_put(ev);
@@ -143,8 +142,10 @@ static bool parse_request(struct request *req, const char *buf, size_t len)
 	return !request_failed(req);
 }
 
-static void handle_message(struct control_client *c, const char *buf,
-			   size_t len, int *fds, int nfds)
+json_object *control_handle_request(struct control_server *srv,
+				    struct control_session *sess,
+				    const char *buf, size_t len, const int *fds,
+				    int nfds)
 {
 	struct request req = { .nfds = nfds };
 	const struct control_op *op = NULL;
@@ -157,20 +158,20 @@ static void handle_message(struct control_client *c, const char *buf,
 		req.op = request_string(&req, "op", true, 64);
 	}
 	if (!request_failed(&req)) {
-		if (!c->hello && strcmp(req.op, "hello"))
+		if (!sess->hello && strcmp(req.op, "hello"))
 			request_fail(&req, "the first request must be hello");
 		else if (!strcmp(req.op, "hello"))
-			op_hello(c->srv, &req, reply);
+			op_hello(srv, &req, reply);
 		else if (!(op = find_op(req.op)))
 			request_fail(&req, "unknown operation \"%.64s\"",
 				     req.op);
 		else
-			op->fn(c->srv, &req, reply);
+			op->fn(srv, &req, reply);
 	}
 	if (!request_failed(&req) && req.op && !strcmp(req.op, "hello"))
-		c->hello = true;
+		sess->hello = true;
 	if (!request_failed(&req) && req.op && !strcmp(req.op, "subscribe"))
-		c->subscribed = true;
+		sess->subscribed = true;
 
 	json_object_object_add(reply, "id", json_object_new_int64((int64_t)id));
 	json_object_object_add(reply, "ok",
@@ -182,6 +183,15 @@ static void handle_message(struct control_client *c, const char *buf,
 	}
 	request_release(&req);
 	json_object_put(req.obj);
+	return reply;
+}
+
+static void handle_message(struct control_client *c, const char *buf,
+			   size_t len, int *fds, int nfds)
+{
+	json_object *reply =
+		control_handle_request(c->srv, &c->sess, buf, len, fds, nfds);
+
 	if (send_json(c->src.fd, reply) < 0)
 		bh_debug("control: reply not sent: %s", strerror(errno));
 	json_object_put(reply);
@@ -280,6 +290,7 @@ int control_server_open(struct control_server *srv, struct hv_host *host,
 		       sizeof(addr.sun_path) - 1, path);
 		return -1;
 	}
+	/* Both are sun_path-sized; the length was checked above. */
 	memcpy(srv->path, path, strlen(path) + 1);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0) {

@@ -22,6 +22,23 @@ struct control_server {
 	bool quit;
 };
 
+/* What the protocol remembers about one connection. */
+struct control_session {
+	bool hello; /* hello succeeded: other requests are accepted */
+	bool subscribed; /* events are sent to it */
+};
+
+/*
+ * Parses and runs one request (len bytes at buf, followed by a NUL) that
+ * came with nfds descriptors, which are closed unless an operation took
+ * them, and returns the reply to send (the caller puts it). No socket I/O:
+ * the connection handler calls it, and so does fuzz/fuzz_control.c.
+ */
+json_object *control_handle_request(struct control_server *srv,
+				    struct control_session *sess,
+				    const char *buf, size_t len, const int *fds,
+				    int nfds);
+
 /* Listens on path (mode 0600; an existing socket there is replaced). */
 int control_server_open(struct control_server *srv, struct hv_host *host,
 			const char *path);

@@ -60,5 +60,10 @@ int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage_info *info,
 		return fail(
 			why,
 			"setup header has zero init_size, cmdline_size or initrd_addr_max");
+	/* Where the kernel runs must be a 64-bit address (see loader.c). */
+	if (info->pref_address > UINT64_MAX - info->init_size)
+		return fail(
+			why,
+			"setup header's pref_address + init_size overflows");
 	return 0;
 }

@@ -27,13 +27,16 @@ static int load_bzimage(struct guest_mem *mem, const struct boot_files *f,
 		snprintf(err, errlen, "kernel: %s", why);
 		return -1;
 	}
-	need = kernel_footprint_end(bz) + f->initrd_size;
+	need = kernel_footprint_end(bz);
+	/* Saturating: a header may claim a footprint near 2^64. */
+	need = f->initrd_size > UINT64_MAX - need ? UINT64_MAX :
+						    need + f->initrd_size;
 	if (need > mem->layout.low_size) {
 		snprintf(
 			err, errlen,
 			"memory: %llu MiB is too small: this kernel%s needs at least %llu MiB",
 			MIB(mem->size), f->initrd_size ? " and initrd" : "",
-			MIB(need));
+			(unsigned long long)(need >> 20) + !!(need & 0xfffff));
 		return -1;
 	}
 	memcpy(mem->host + LAYOUT_HIGH_MEMORY, f->kernel + bz->setup_size,

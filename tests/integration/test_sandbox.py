@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The hypervisor confines itself after setup (src/hv/sandbox.c): no
+capabilities, no new privileges, a seccomp filter, no open files it does
+not need; and VMs still run under it, in both modes. (That a call outside
+the allowlist is refused is tests/unit/test_sandbox.c's job.)"""
+
+import os
+import subprocess
+
+from conftest import HV, read_until
+
+
+def proc_status(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def check_confined(pid):
+    st = proc_status(pid)
+    assert st["Seccomp"] == "2", st  # a filter is installed
+    assert st["NoNewPrivs"] == "1"
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+        assert int(st[cap], 16) == 0, (cap, st[cap])
+    if os.geteuid() == 0:  # only root could have dropped it
+        assert int(st["CapBnd"], 16) == 0
+
+
+def open_paths(pid):
+    """What the process's descriptors refer to, sockets and the like
+    excluded: only real files and devices."""
+    paths = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:
+            continue
+        if target.startswith("/"):
+            paths.append(target)
+    return paths
+
+
+def test_serving_hypervisor_is_confined(hv, guest_elf, tmp_path):
+    pid = hv.proc.pid
+    check_confined(pid)
+    c = hv.client
+    c.call("subscribe")
+    # A VM runs under the filter: RAM, vCPU threads, devices, poweroff.
+    log = tmp_path / "a.log"
+    c.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
+                cmdline="role=b domid=3", console_log=log)
+    stopped = c.wait_event(lambda e: e["event"] == "vm-stopped", timeout=120)
+    assert stopped["name"] == "a"
+    assert stopped["reason"] == "poweroff", stopped
+    assert "RESULT" in read_until(log, "RESULT")
+    # Still confined, still serving, and holding no files beyond
+    # /dev/kvm and the standard streams it was started with.
+    check_confined(pid)
+    assert c.call("host.info")["vms"] == 1
+    extra = [p for p in open_paths(pid)
+             if p not in ("/dev/kvm", "/dev/null") and
+             not p.endswith("hv.log")]
+    assert extra == [], extra
+
+
+def test_run_mode_boots_and_powers_off_confined(guest_elf, tmp_path):
+    log = tmp_path / "console.log"
+    proc = subprocess.run(
+        [str(HV), "run", "--kernel", guest_elf("hmx-basic"), "--memory", "4",
+         "--cmdline", "role=a domid=3", "--console", f"file:{log}", "-v"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 0, err  # 0: the guest powered off
+    assert "sandbox: no capabilities, seccomp allowlist installed" in err
+    assert "RESULT" in log.read_text()
+
+
+def test_vm_lifecycle_under_sandbox(hv, guest_elf, tmp_path):
+    """Console attach, start, pause, unpause, destroy: the paths that use
+    getsockopt/fcntl/setsockopt on console sockets and tgkill for vCPU
+    kicks, which the Linux boot tests cover only on hardware virt."""
+    c = hv.client
+    c.call("subscribe")
+    # Attached before it starts, the console carries the whole run.
+    c.create_vm("b", guest_elf("hmx-basic"), memory_mib=4,
+                cmdline="role=b domid=3", start=False)
+    console = c.attach_console("b", history=True)
+    c.call("vm.start", name="b")
+    ev = c.wait_event(lambda e: e["event"] == "vm-stopped", timeout=120)
+    assert (ev["name"], ev["reason"]) == ("b", "poweroff")
+    out = b""
+    console.settimeout(30)
+    while True:
+        chunk = console.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    assert b"RESULT" in out, out
+    # A guest that waits: paused (every vCPU kicked out of KVM_RUN),
+    # resumed, then destroyed.
+    log = tmp_path / "a.log"
+    c.create_vm("a", guest_elf("hmx-basic"), memory_mib=4, vcpus=2,
+                cmdline="role=a domid=4", console_log=log)
+    read_until(log, "a: waiting for messages", timeout=120)
+    c.call("vm.pause", name="a")
+    assert c.call("vm.info", name="a")["vm"]["state"] == "paused"
+    c.call("vm.unpause", name="a")
+    assert c.call("vm.info", name="a")["vm"]["state"] == "running"
+    assert c.call("vm.destroy", name="a")["vm"]["stop_reason"] == "destroyed"
+    check_confined(hv.proc.pid)
+    assert c.call("host.info")["vms"] == 1  # b, stopped
