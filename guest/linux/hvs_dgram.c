@@ -228,6 +228,8 @@ void hvs_dgram_rx(struct hvs_ring *ring, const struct hmx_msg_header *mh,
 	struct hvs_sock *hs;
 	struct sock *sk = NULL;
 
+	if (len > HMX_VSOCK_MAX_DGRAM)
+		return;
 	spin_lock_bh(&hvs->sock_lock);
 	hs = hvs_dgram_find(ring->aport);
 	if (hs) {

@@ -380,13 +380,14 @@ static int hvs_tx_fill(struct hvs_sock *hs, struct iov_iter *from, u32 len)
 
 	for (i = 0; done < len; i++) {
 		u32 n = min(hs->tx_chunk, len - done);
+		size_t got = copy_from_iter(page_address(hs->tx_pages[i]), n,
+					    from);
 
-		if (copy_from_iter(page_address(hs->tx_pages[i]), n, from) !=
-		    n) {
-			iov_iter_revert(from, done + n);
+		done += got;
+		if (got != n) {
+			iov_iter_revert(from, done);
 			return -EFAULT;
 		}
-		done += n;
 	}
 	return 0;
 }
