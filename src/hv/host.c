@@ -26,7 +26,8 @@ int hv_host_init(struct hv_host *host, const char *kvm_path)
 	if (kvm_host_open(&host->kvm, kvm_path) < 0)
 		return -1;
 	host->loop = event_loop_create();
-	if (!host->loop) {
+	if (!host->loop || host_hmx_init(&host->hmx, host->loop) < 0) {
+		event_loop_destroy(host->loop);
 		kvm_host_close(&host->kvm);
 		return -1;
 	}
@@ -54,6 +55,8 @@ void hv_host_fini(struct hv_host *host)
 			hv_host_stop_vm(host, e);
 		hv_host_remove_vm(host, e);
 	}
+	/* Every VM's domain is gone; the host's own goes with the core. */
+	host_hmx_fini(&host->hmx, host->loop);
 	event_loop_destroy(host->loop);
 	kvm_host_close(&host->kvm);
 }
@@ -116,7 +119,7 @@ static void on_vm_stop(struct event_source *src, uint32_t events)
 }
 
 struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
-				bool start, char *err, size_t errlen)
+				bool start, bool hmx, char *err, size_t errlen)
 {
 	struct hv_vm *e;
 
@@ -137,6 +140,7 @@ struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	cfg->hmx = hmx ? host->hmx.core : NULL;
 	e->vm = vm_create(&host->kvm, cfg, err, errlen);
 	cfg->console_fd = -1; /* consumed by vm_create */
 	if (!e->vm) {
@@ -162,9 +166,9 @@ struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 	}
 	e->next = host->vms;
 	host->vms = e;
+	clock_gettime(CLOCK_MONOTONIC, &e->started);
 	if (start && vm_start(e->vm) < 0)
 		bh_err("vm %s: cannot start its vCPUs", e->name);
-	clock_gettime(CLOCK_MONOTONIC, &e->started);
 	return e;
 fail:
 	if (cfg->console_fd >= 0)

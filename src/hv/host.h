@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hv/event_loop.h"
+#include "hv/host_hmx.h"
 #include "hv/kvm.h"
 #include "hv/vm.h"
 
@@ -38,6 +39,7 @@ typedef void (*hv_vm_stopped_fn)(struct hv_host *host, struct hv_vm *e);
 struct hv_host {
 	struct kvm_host kvm;
 	struct event_loop *loop;
+	struct host_hmx hmx;
 	struct hv_vm *vms;
 	uint16_t next_domid;
 	hv_vm_stopped_fn on_stopped;
@@ -53,11 +55,12 @@ struct hv_vm *hv_host_find_domid(struct hv_host *host, uint16_t domid);
 
 /*
  * Creates (and, if start, starts) a VM; cfg->domid 0 means "allocate".
+ * With hmx, the VM gets the HMX controller (cfg->hmx is set here).
  * On failure returns NULL with a reason in err. The fds in cfg stay the
  * caller's except console_fd, which the VM owns from the call on.
  */
 struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
-				bool start, char *err, size_t errlen);
+				bool start, bool hmx, char *err, size_t errlen);
 /* Stops a running VM; its entry reports VM_STOP_DESTROYED. */
 void hv_host_stop_vm(struct hv_host *host, struct hv_vm *e);
 /* Removes the entry of a stopped VM. */

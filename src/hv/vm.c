@@ -13,6 +13,7 @@
 
 #include "hv/console.h"
 #include "hv/devices/acpi_pm.h"
+#include "hv/devices/hmx_dev.h"
 #include "hv/devices/i8042.h"
 #include "hv/devices/pci.h"
 #include "hv/devices/pvpanic.h"
@@ -226,8 +227,8 @@ static int vm_create_kvm(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int vm_create_devices(struct vm *vm, int console_fd, char *err,
-			     size_t errlen)
+static int vm_create_devices(struct vm *vm, int console_fd,
+			     struct hmx_host *hmx, char *err, size_t errlen)
 {
 	vm->console = console_create(console_fd);
 	if (!vm->console) {
@@ -252,6 +253,13 @@ static int vm_create_devices(struct vm *vm, int console_fd, char *err,
 	vm->pci = pci_bus_create(vm);
 	if (!vm->pci || pvpanic_add(vm, vm->pci) < 0)
 		return vm_fail(err, errlen, "PCI bus setup failed");
+	if (hmx) {
+		vm->hmx_dev = hmx_dev_add(vm, vm->pci, hmx);
+		if (!vm->hmx_dev)
+			return vm_fail(err, errlen,
+				       "HMX: cannot add domain %u (in use?)",
+				       vm->domid);
+	}
 	return 0;
 }
 
@@ -320,7 +328,7 @@ struct vm *vm_create(const struct kvm_host *kvm, const struct vm_config *cfg,
 		vm_fail(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (vm_create_devices(vm, console_fd, err, errlen) < 0) {
+	if (vm_create_devices(vm, console_fd, cfg->hmx, err, errlen) < 0) {
 		console_fd = -1; /* owned by the console now, or closed */
 		goto fail;
 	}
@@ -442,6 +450,8 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	/* Before RAM goes: peers' sends may still be copying into it. */
+	hmx_dev_destroy(vm->hmx_dev);
 	pci_bus_destroy(vm->pci);
 	acpi_pm_destroy(vm->acpi_pm);
 	i8042_destroy(vm->i8042);

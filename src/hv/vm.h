@@ -28,6 +28,8 @@ struct i8042;
 struct acpi_pm;
 struct pci_bus;
 struct pvpanic;
+struct hmx_dev;
+struct hmx_host;
 
 enum vm_stop_reason {
 	VM_STOP_NONE = 0,
@@ -53,6 +55,7 @@ struct vm_config {
 	int initrd_fd; /* -1 for none */
 	const char *cmdline;
 	int console_fd; /* guest output is written here; -1 for none */
+	struct hmx_host *hmx; /* NULL: no HMX controller */
 };
 
 struct vm {
@@ -72,6 +75,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct pci_bus *pci;
 	struct pvpanic *pvpanic;
+	struct hmx_dev *hmx_dev;
 
 	pthread_mutex_t lock; /* protects state, parked, pause_req below */
 	pthread_cond_t cond;

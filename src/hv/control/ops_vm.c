@@ -103,14 +103,14 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 			 json_object *reply)
 {
 	static const char *const keys[] = {
-		"op",	      "id",	    "name",    "domid",
-		"memory_mib", "vcpus",	    "cmdline", "kernel_fd",
-		"initrd_fd",  "console_fd", "start",   NULL,
+		"op",	 "id",	    "name",	 "domid",     "memory_mib",
+		"vcpus", "cmdline", "kernel_fd", "initrd_fd", "console_fd",
+		"start", "hmx",	    NULL,
 	};
 	struct vm_config cfg = { 0 };
 	struct hv_vm *e;
 	char err[512];
-	bool start;
+	bool start, hmx;
 
 	request_only_keys(req, keys);
 	cfg.name = request_string(req, "name", true, VM_NAME_MAX);
@@ -128,13 +128,14 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 	cfg.initrd_fd = request_fd(req, "initrd_fd", false);
 	cfg.console_fd = request_fd(req, "console_fd", false);
 	start = request_bool(req, "start", true);
+	hmx = request_bool(req, "hmx", true);
 	if (request_failed(req))
 		return;
 	if (!cfg.cmdline)
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)
 		request_take_fd(req, cfg.console_fd); /* the VM owns it now */
-	e = hv_host_create_vm(srv->host, &cfg, start, err, sizeof(err));
+	e = hv_host_create_vm(srv->host, &cfg, start, hmx, err, sizeof(err));
 	if (!e) {
 		request_fail(req, "%s", err);
 		return;
@@ -163,6 +164,18 @@ static void op_vm_info(struct control_server *srv, struct request *req,
 
 	if (e)
 		json_object_object_add(reply, "vm", vm_to_json(e));
+}
+
+static void op_vm_start(struct control_server *srv, struct request *req,
+			json_object *reply)
+{
+	static const char *const keys[] = { NAME_KEYS, NULL };
+	struct vm *vm = request_running_vm(srv, req, keys);
+
+	(void)reply;
+	if (vm && vm_start(vm) < 0)
+		request_fail(req, "VM \"%s\" is %s; only a created VM starts",
+			     vm->name, vm_state_name(vm_state(vm)));
 }
 
 static void op_vm_pause(struct control_server *srv, struct request *req,
@@ -252,11 +265,20 @@ static void op_hv_quit(struct control_server *srv, struct request *req,
 		srv->quit = true;
 }
 
+/* clang-format off */
 const struct control_op control_vm_ops[] = {
-	{ "host.info", op_host_info },	 { "subscribe", op_subscribe },
-	{ "vm.create", op_vm_create },	 { "vm.list", op_vm_list },
-	{ "vm.info", op_vm_info },	 { "vm.pause", op_vm_pause },
-	{ "vm.unpause", op_vm_unpause }, { "vm.shutdown", op_vm_shutdown },
-	{ "vm.destroy", op_vm_destroy }, { "vm.console", op_vm_console },
-	{ "hv.quit", op_hv_quit },	 { NULL, NULL },
+	{ "host.info", op_host_info },
+	{ "subscribe", op_subscribe },
+	{ "vm.create", op_vm_create },
+	{ "vm.list", op_vm_list },
+	{ "vm.info", op_vm_info },
+	{ "vm.start", op_vm_start },
+	{ "vm.pause", op_vm_pause },
+	{ "vm.unpause", op_vm_unpause },
+	{ "vm.shutdown", op_vm_shutdown },
+	{ "vm.destroy", op_vm_destroy },
+	{ "vm.console", op_vm_console },
+	{ "hv.quit", op_hv_quit },
+	{ NULL, NULL },
 };
+/* clang-format on */

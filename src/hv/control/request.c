@@ -25,7 +25,17 @@ void request_fail(struct request *req, const char *fmt, ...)
 
 void request_only_keys(struct request *req, const char *const *allowed)
 {
-	json_object_object_foreach(req->obj, key, val)
+	request_only_keys_in(req, req->obj, allowed, req->op);
+}
+
+void request_only_keys_in(struct request *req, json_object *obj,
+			  const char *const *allowed, const char *what)
+{
+	if (!json_object_is_type(obj, json_type_object)) {
+		request_fail(req, "%s must be a JSON object", what);
+		return;
+	}
+	json_object_object_foreach(obj, key, val)
 	{
 		const char *const *a;
 
@@ -34,19 +44,19 @@ void request_only_keys(struct request *req, const char *const *allowed)
 			if (!strcmp(*a, key))
 				break;
 		if (!*a) {
-			request_fail(req, "unknown field \"%.64s\" for %s", key,
-				     req->op);
+			request_fail(req, "unknown field \"%.64s\" in %s", key,
+				     what);
 			return;
 		}
 	}
 }
 
-static json_object *request_get(struct request *req, const char *key,
-				bool required)
+static json_object *request_get(struct request *req, json_object *obj,
+				const char *key, bool required)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(req->obj, key, &v) || !v) {
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
 		if (required)
 			request_fail(req, "missing field \"%s\"", key);
 		return NULL;
@@ -57,7 +67,13 @@ static json_object *request_get(struct request *req, const char *key,
 const char *request_string(struct request *req, const char *key, bool required,
 			   size_t max_len)
 {
-	json_object *v = request_get(req, key, required);
+	return request_string_in(req, req->obj, key, required, max_len);
+}
+
+const char *request_string_in(struct request *req, json_object *obj,
+			      const char *key, bool required, size_t max_len)
+{
+	json_object *v = request_get(req, obj, key, required);
 	const char *s;
 	size_t len;
 
@@ -81,7 +97,14 @@ const char *request_string(struct request *req, const char *key, bool required,
 uint64_t request_uint(struct request *req, const char *key, bool required,
 		      uint64_t min, uint64_t max, uint64_t dflt)
 {
-	json_object *v = request_get(req, key, required);
+	return request_uint_in(req, req->obj, key, required, min, max, dflt);
+}
+
+uint64_t request_uint_in(struct request *req, json_object *obj, const char *key,
+			 bool required, uint64_t min, uint64_t max,
+			 uint64_t dflt)
+{
+	json_object *v = request_get(req, obj, key, required);
 	int64_t i;
 
 	if (!v)
@@ -101,9 +124,28 @@ uint64_t request_uint(struct request *req, const char *key, bool required,
 	return (uint64_t)i;
 }
 
+json_object *request_array(struct request *req, const char *key, bool required,
+			   size_t max_len)
+{
+	json_object *v = request_get(req, req->obj, key, required);
+
+	if (!v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_array)) {
+		request_fail(req, "field \"%s\" must be an array", key);
+		return NULL;
+	}
+	if (json_object_array_length(v) > max_len) {
+		request_fail(req, "field \"%s\" has more than %zu elements",
+			     key, max_len);
+		return NULL;
+	}
+	return v;
+}
+
 bool request_bool(struct request *req, const char *key, bool dflt)
 {
-	json_object *v = request_get(req, key, false);
+	json_object *v = request_get(req, req->obj, key, false);
 
 	if (!v)
 		return dflt;

@@ -28,6 +28,9 @@ void request_fail(struct request *req, const char *fmt, ...)
 
 /* Fails if obj has a key that is not in allowed (NULL-terminated). */
 void request_only_keys(struct request *req, const char *const *allowed);
+/* The same for a nested object, named what in the error. */
+void request_only_keys_in(struct request *req, json_object *obj,
+			  const char *const *allowed, const char *what);
 
 /* A string of 1..max_len bytes without NULs; NULL if absent and optional. */
 const char *request_string(struct request *req, const char *key, bool required,
@@ -35,6 +38,15 @@ const char *request_string(struct request *req, const char *key, bool required,
 uint64_t request_uint(struct request *req, const char *key, bool required,
 		      uint64_t min, uint64_t max, uint64_t dflt);
 bool request_bool(struct request *req, const char *key, bool dflt);
+/* An array of at most max_len elements; NULL if absent and optional. */
+json_object *request_array(struct request *req, const char *key, bool required,
+			   size_t max_len);
+/* Field accessors for a nested object. */
+uint64_t request_uint_in(struct request *req, json_object *obj, const char *key,
+			 bool required, uint64_t min, uint64_t max,
+			 uint64_t dflt);
+const char *request_string_in(struct request *req, json_object *obj,
+			      const char *key, bool required, size_t max_len);
 /*
  * The fd attached at the index the key names; -1 if absent and optional.
  * The request keeps ownership until request_take_fd.

@@ -90,11 +90,15 @@ static void op_hello(struct control_server *srv, struct request *req,
 
 static const struct control_op *find_op(const char *name)
 {
+	static const struct control_op *const tables[] = { control_vm_ops,
+							   control_hmx_ops };
 	const struct control_op *op;
+	unsigned int t;
 
-	for (op = control_vm_ops; op->name; op++)
-		if (!strcmp(op->name, name))
-			return op;
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (op = tables[t]; op->name; op++)
+			if (!strcmp(op->name, name))
+				return op;
 	return NULL;
 }
 

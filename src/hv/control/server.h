@@ -42,7 +42,8 @@ struct control_op {
 	control_op_fn fn;
 };
 
-/* Operations on VMs and the host (ops_vm.c). */
+/* Operations on VMs and the host (ops_vm.c), on HMX (ops_hmx.c). */
 extern const struct control_op control_vm_ops[];
+extern const struct control_op control_hmx_ops[];
 
 #endif
