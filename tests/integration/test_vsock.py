@@ -6,8 +6,11 @@ the audit log), a flood that must not stall another pair, a peer destroyed
 mid-transfer, and module unload with open sockets. Few boots, many checks
 each: every guest runs a script and the test reads its console."""
 
+import hashlib
 import os
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -224,3 +227,118 @@ def test_guest_to_guest(hv, vsock_guest, tmp_path):
     assert "insmod rc=0" in log_a, log_a[-3000:]
     assert results(log_a, "connect")[-1]["error"] == "ECONNREFUSED"
     assert "Oops" not in log_a + log_b and "BUG" not in log_a + log_b
+
+
+SCRIPT_H = f"""
+{T} recv 6000 > /tmp/fromhost &
+sleep 1; echo g-ready; read go
+{T} send 2:5000 {BULK} 3
+echo hello-from-socat | socat - VSOCK-CONNECT:2:5001; echo "socat rc=$?"
+{T} connect 2:5002
+{T} connect 2:5003
+wait; cat /tmp/fromhost; echo g-done
+"""
+
+
+def unix_listen(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(4)
+    return s
+
+
+def drain_sha(sock, out):
+    h, n = hashlib.sha256(), 0
+    while True:
+        data = sock.recv(1 << 16)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+    out.update(sha256=h.hexdigest(), bytes=n)
+
+
+def test_guest_and_host(hv, vsock_guest, tmp_path):
+    """Guest to host and host to guest through Firecracker-style unix
+    sockets; socat in the guest; a port the firewall closes."""
+    g = Guests(hv, tmp_path, *vsock_guest)
+    path = str(tmp_path / "g.vsock")
+    g.log["g"] = tmp_path / "g.log"
+    files = [open(g.kernel, "rb"), open(g.initrd, "rb"),
+             open(g.log["g"], "ab")]
+    vm = g.c.call("vm.create", fds=[f.fileno() for f in files], name="g",
+                  memory_mib=256, kernel_fd=0, initrd_fd=1, console_fd=2,
+                  cmdline=guest_cmdline(SCRIPT_H, EXTRA), start=False,
+                  vsock_socket=path)["vm"]
+    for f in files:
+        f.close()
+    d = vm["domid"]
+    g.domid["g"] = d
+    rules = [
+        rule(d, "any", 0, 5000), rule(0, 5000, d, "any"),
+        rule(d, "any", 0, 5001), rule(0, 5001, d, "any"),
+        rule(d, "any", 0, 5003), rule(0, 5003, d, "any"),
+        rule(0, "any", d, 6000), rule(d, 6000, 0, "any"),
+    ]
+    hv.client.call("hmx.firewall.set", rules=rules)
+    # Host programs listening on host ports 5000 and 5001 (5003: none).
+    bulk = unix_listen(path + "_5000")
+    small = unix_listen(path + "_5001")
+    got = {}
+    g.start()
+    g.wait("g", "g-ready")
+
+    # Host to guest: CONNECT, OK, then the bytes.
+    h = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    h.connect(path)
+    h.sendall(b"CONNECT 6000\n")
+    f = h.makefile("rb")
+    ok = f.readline()
+    assert re.fullmatch(rb"OK \d+\n", ok), ok
+    g.say("g", "go")
+
+    def host_send():
+        sha, left, seed = hashlib.sha256(), BULK, os.urandom(1 << 16)
+        while left:
+            chunk = seed[:min(left, len(seed))]
+            h.sendall(chunk)
+            sha.update(chunk)
+            left -= len(chunk)
+        h.shutdown(socket.SHUT_WR)
+        got["host_sent"] = sha.hexdigest()
+        h.recv(1)  # the guest's close
+
+    def host_recv():
+        conn, _ = bulk.accept()
+        drain_sha(conn, got.setdefault("host_recv", {}))
+        conn.close()
+
+    threads = [threading.Thread(target=host_send),
+               threading.Thread(target=host_recv)]
+    for t in threads:
+        t.start()
+    conn, _ = small.accept()
+    assert conn.makefile("rb").readline() == b"hello-from-socat\n"
+    conn.close()
+    for t in threads:
+        t.join(timeout=3600)
+    log = g.wait("g", "g-done", timeout=600)
+    sent = one(log, "send")
+    assert got["host_recv"] == {"sha256": sent["sha256"], "bytes": BULK}
+    recv = one(log, "recv")
+    assert (recv["sha256"], int(recv["bytes"])) == (got["host_sent"], BULK)
+    assert "socat rc=0" in log, log[-3000:]
+    connects = results(log, "connect")
+    # 5002: no rule, refused at once; 5003: allowed, nobody listens.
+    assert connects[0]["error"] == "EPERM", connects
+    assert connects[1]["error"] == "ECONNREFUSED", connects
+    audit = hv.client.call("hmx.audit.read", max=256)["entries"]
+    assert any(e["kind"] == "default" and e["src"]["domid"] == d and
+               e["dst"] == {"domid": 0, "aport": 5002} for e in audit), audit
+
+    # A host CONNECT to a guest port nobody listens on is closed, no OK.
+    h2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    h2.settimeout(30)
+    h2.connect(path)
+    h2.sendall(b"CONNECT 6001\n")
+    assert h2.recv(64) == b""
