@@ -159,17 +159,33 @@ static int do_listen(const char *spec)
 	return fd;
 }
 
+/*
+ * HVT_CONNECT_RETRY=SECS: keep retrying a refused connect that long, for
+ * peers that may not listen yet (the benchmark starts both sides at once).
+ */
 static int do_connect(const char *spec, double *secs)
 {
-	double t0 = now();
+	const char *retry = getenv("HVT_CONNECT_RETRY");
+	double t0 = now(), until = t0 + (retry ? atof(retry) : 0);
 	struct addr a;
 	int fd;
 
 	parse_addr(spec, &a, false);
-	fd = sock_for(&a, SOCK_STREAM);
-	if (connect(fd, (struct sockaddr *)&a.u, a.len)) {
-		int err = errno;
+	for (;;) {
+		int err;
 
+		fd = sock_for(&a, SOCK_STREAM);
+		if (!connect(fd, (struct sockaddr *)&a.u, a.len))
+			break;
+		err = errno;
+		close(fd);
+		if (now() < until &&
+		    (err == ECONNREFUSED || err == ETIMEDOUT ||
+		     err == ENETUNREACH || err == EHOSTUNREACH ||
+		     err == ECONNRESET || err == ENODEV)) {
+			usleep(200000);
+			continue;
+		}
 		printf("connect error=%s ms=%.0f\n", ename(err),
 		       (now() - t0) * 1e3);
 		exit(1);
