@@ -133,6 +133,14 @@ static int sock_for(const struct addr *a, int type)
 		printf("socket error=%s\n", ename(errno));
 		exit(1);
 	}
+	/* HVT_CONNECT_TIMEOUT=SECS: for slow machines (2 s by default). */
+	if (a->family == AF_VSOCK && type != SOCK_DGRAM &&
+	    getenv("HVT_CONNECT_TIMEOUT")) {
+		struct timeval tv = { atoi(getenv("HVT_CONNECT_TIMEOUT")), 0 };
+
+		setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv,
+			   sizeof(tv));
+	}
 	if (a->family == AF_INET) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (type == SOCK_STREAM)
