@@ -111,6 +111,9 @@ int hvs_sock_send_ctl(struct vsock_sock *vsk, u32 op, u32 flags)
 
 	if (!hs || !hs->ring)
 		return -ENOTCONN;
+	/* The peer is dead: nothing to tell it, and no refusals to audit. */
+	if (READ_ONCE(hs->ring->gone))
+		return -ECONNRESET;
 	if (hs->ctl_pending) {
 		hvs_ctl_queue(vsk, op, flags);
 		return 0;
