@@ -92,7 +92,16 @@ class Guests:
             self.console[name] = self.c.attach_console(name, history=False)
 
     def wait(self, name, text, timeout=600):
-        return read_until(self.log[name], text, timeout=timeout)
+        """Waits for a whole line (the console writes it a byte at a time)
+        containing text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = read_until(self.log[name], text,
+                             timeout=max(1, deadline - time.monotonic()))
+            line = log[log.index(text):]
+            if "\n" in line:
+                return log
+            time.sleep(0.2)
 
     def say(self, name, line):
         self.console[name].sendall(line.encode() + b"\n")
