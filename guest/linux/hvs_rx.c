@@ -288,6 +288,21 @@ void hvs_rx_work(struct work_struct *work)
 	/* Data a dead peer sent before it died is still delivered... */
 	hvs_rx_drain();
 	/* ...then its connections are reset. */
-	if (bits & HMX_IRQ_PEER_GONE)
+	if (bits & HMX_IRQ_PEER_GONE) {
 		hvs_rx_peer_events();
+		/*
+		 * HMX drops the wake-ups promised on a dead domain's rings:
+		 * let the reset sockets leave the waiting lists now.
+		 */
+		hvs_flush_ctl();
+		hvs_wake_space_waiters();
+	}
+	/*
+	 * A wake-up can also be lost with a ring its owner unregistered
+	 * while we raced to wait on it: retry waiters once a second.
+	 */
+	spin_lock_bh(&hvs->ctl_lock);
+	if (!list_empty(&hvs->ctl_socks) || !list_empty(&hvs->space_waiters))
+		queue_delayed_work(hvs->wq, &hvs->retry_work, HZ);
+	spin_unlock_bh(&hvs->ctl_lock);
 }
