@@ -18,6 +18,36 @@ module_param_named(listen_scan_ms, hvs_listen_scan_ms, uint, 0644);
 MODULE_PARM_DESC(listen_scan_ms,
 		 "How often to look for new listening sockets (ms)");
 
+/* /sys/module/hmx_vsock/parameters/state: what the transport holds now. */
+static int hvs_state_get(char *buf, const struct kernel_param *kp)
+{
+	unsigned int socks = 0, ctl = 0, waiters = 0, rings = 0;
+	struct hvs_sock *hs;
+	struct hvs_ring *ring;
+
+	if (!hvs)
+		return sysfs_emit(buf, "no device\n");
+	spin_lock_bh(&hvs->sock_lock);
+	list_for_each_entry(hs, &hvs->socks, link) socks++;
+	spin_unlock_bh(&hvs->sock_lock);
+	spin_lock_bh(&hvs->ctl_lock);
+	list_for_each_entry(hs, &hvs->ctl_socks, ctl_link) ctl++;
+	list_for_each_entry(hs, &hvs->space_waiters, wait_link) waiters++;
+	spin_unlock_bh(&hvs->ctl_lock);
+	mutex_lock(&hvs->ring_mutex);
+	list_for_each_entry(ring, &hvs->rings, link) rings++;
+	mutex_unlock(&hvs->ring_mutex);
+	return sysfs_emit(
+		buf, "sockets=%u ctl_pending=%u space_waiters=%u rings=%u\n",
+		socks, ctl, waiters, rings);
+}
+
+static const struct kernel_param_ops hvs_state_ops = {
+	.get = hvs_state_get,
+};
+module_param_cb(state, &hvs_state_ops, NULL, 0444);
+MODULE_PARM_DESC(state, "Sockets, queued senders and rings (read-only)");
+
 static irqreturn_t hvs_irq(int irq, void *data)
 {
 	struct hvs_dev *d = data;

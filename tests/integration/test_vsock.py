@@ -157,6 +157,7 @@ kill $h; wait
 # connect timeout (60 s here) expires; then nothing uses the module.
 rc=1; for i in $(seq 100); do rmmod hmx_vsock 2>/dev/null && rc=0 && break
 sleep 1; done; echo "rmmod-idle rc=$rc after=${{i}}s"
+[ $rc = 0 ] || cat /sys/module/hmx_vsock/parameters/state
 insmod /lib/modules/*/extra/hmx_vsock.ko; echo "insmod rc=$?"
 sleep 1; {T} connect %(b)d:5999
 echo a-done
