@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/console_attach.h"
 #include "hv/vcpu.h"
+#include "hv/vsock/vsock_host.h"
 #include <bulkhead/hmx.h>
 #include "util/log.h"
 
@@ -31,6 +32,13 @@ int hv_host_init(struct hv_host *host, const char *kvm_path)
 		kvm_host_close(&host->kvm);
 		return -1;
 	}
+	if (hv_vsock_create(&host->hmx, host->loop, &host->vsock) < 0) {
+		bh_err("cannot set up vsock's host end");
+		host_hmx_fini(&host->hmx, host->loop);
+		event_loop_destroy(host->loop);
+		kvm_host_close(&host->kvm);
+		return -1;
+	}
 	return 0;
 }
 
@@ -38,6 +46,7 @@ static void hv_vm_teardown(struct hv_host *host, struct hv_vm *e)
 {
 	if (!e->vm)
 		return;
+	hv_vsock_detach(host->vsock, e->domid);
 	event_loop_remove(host->loop, &e->stop_src);
 	event_loop_remove(host->loop, &e->console_src);
 	console_attach_flush_all(e);
@@ -56,6 +65,7 @@ void hv_host_fini(struct hv_host *host)
 		hv_host_remove_vm(host, e);
 	}
 	/* Every VM's domain is gone; the host's own goes with the core. */
+	hv_vsock_destroy(host->vsock);
 	host_hmx_fini(&host->hmx, host->loop);
 	event_loop_destroy(host->loop);
 	kvm_host_close(&host->kvm);

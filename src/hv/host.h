@@ -16,6 +16,7 @@
 #include "hv/vm.h"
 
 struct hv_host;
+struct hv_vsock;
 struct console_client;
 
 struct hv_vm {
@@ -41,6 +42,7 @@ struct hv_host {
 	struct kvm_host kvm;
 	struct event_loop *loop;
 	struct host_hmx hmx;
+	struct hv_vsock *vsock; /* vsock's host end (src/hv/vsock) */
 	struct hv_vm *vms;
 	uint16_t next_domid;
 	hv_vm_stopped_fn on_stopped;

@@ -7,8 +7,11 @@
 #include "hv/control/server.h"
 #include "hv/devices/i8042.h"
 #include "hv/host.h"
+#include "hv/vsock/vsock_host.h"
 #include "hv/x86/layout.h"
 #include <bulkhead/hmx.h>
+
+#include "util/log.h"
 
 #define NAME_KEYS "op", "id", "name"
 
@@ -104,11 +107,12 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 			 json_object *reply)
 {
 	static const char *const keys[] = {
-		"op",	 "id",	    "name",	 "domid",     "memory_mib",
-		"vcpus", "cmdline", "kernel_fd", "initrd_fd", "console_fd",
-		"start", "hmx",	    NULL,
+		"op",	 "id",	    "name",	    "domid",	 "memory_mib",
+		"vcpus", "cmdline", "kernel_fd",    "initrd_fd", "console_fd",
+		"start", "hmx",	    "vsock_socket", NULL,
 	};
 	struct vm_config cfg = { 0 };
+	const char *vsock_path;
 	struct hv_vm *e;
 	char err[512];
 	bool start, hmx;
@@ -130,17 +134,32 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 	cfg.console_fd = request_fd(req, "console_fd", false);
 	start = request_bool(req, "start", true);
 	hmx = request_bool(req, "hmx", true);
+	vsock_path = request_string(req, "vsock_socket", false, 107);
 	if (request_failed(req))
 		return;
+	if (vsock_path && !hmx) {
+		request_fail(req, "vsock_socket: needs hmx");
+		return;
+	}
 	if (!cfg.cmdline)
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)
 		request_take_fd(req, cfg.console_fd); /* the VM owns it now */
-	e = hv_host_create_vm(srv->host, &cfg, start, hmx, err, sizeof(err));
+	e = hv_host_create_vm(srv->host, &cfg, false, hmx, err, sizeof(err));
 	if (!e) {
 		request_fail(req, "%s", err);
 		return;
 	}
+	/* Before its vCPUs run, so the guest never misses the host end. */
+	if (vsock_path && hv_vsock_attach(srv->host->vsock, e->domid,
+					  vsock_path, err, sizeof(err)) < 0) {
+		hv_host_stop_vm(srv->host, e);
+		hv_host_remove_vm(srv->host, e);
+		request_fail(req, "%s", err);
+		return;
+	}
+	if (start && vm_start(e->vm) < 0)
+		bh_err("vm %s: cannot start its vCPUs", e->name);
 	json_object_object_add(reply, "vm", vm_to_json(e));
 }
 
