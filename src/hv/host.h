@@ -43,6 +43,7 @@ struct hv_host {
 	struct event_loop *loop;
 	struct host_hmx hmx;
 	struct hv_vsock *vsock; /* vsock's host end (src/hv/vsock) */
+	bool vsock_allowed; /* serve --vsock: the sandbox lets it work */
 	struct hv_vm *vms;
 	uint16_t next_domid;
 	hv_vm_stopped_fn on_stopped;

@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -142,6 +143,30 @@ static const struct rule serve_rules[] = {
 		  SCMP_CMP_EQ, SO_SNDTIMEO, 0),
 };
 
+/*
+ * vsock's host end (serve --vsock only): PATH bound and listened on, PATH_P
+ * connected to, PATH's directory watched and listed for new PATH_P, PATH
+ * removed when the VM goes. Paths are behind pointers, so seccomp cannot
+ * limit which ones (docs/security.md says what that costs).
+ */
+static const struct rule vsock_rules[] = {
+	ALLOW_IF2(SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_UNIX, 0, 1, SCMP_CMP_EQ,
+		  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+	{ SCMP_SYS(bind), SCMP_ACT_ALLOW, 0, { { 0 } } },
+	{ SCMP_SYS(listen), SCMP_ACT_ALLOW, 0, { { 0 } } },
+	{ SCMP_SYS(connect), SCMP_ACT_ALLOW, 0, { { 0 } } },
+	ALLOW_IF(SCMP_SYS(inotify_init1), 0, SCMP_CMP_EQ,
+		 IN_NONBLOCK | IN_CLOEXEC, 0),
+	{ SCMP_SYS(inotify_add_watch), SCMP_ACT_ALLOW, 0, { { 0 } } },
+	/* opendir(): a directory, read-only, nothing created. */
+	ALLOW_IF(SCMP_SYS(openat), 2, SCMP_CMP_EQ,
+		 O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_DIRECTORY, 0),
+	{ SCMP_SYS(getdents64), SCMP_ACT_ALLOW, 0, { { 0 } } },
+	/* Connections: send() is sendto(); a half close. */
+	ALLOW_IF(SCMP_SYS(sendto), 3, SCMP_CMP_EQ, MSG_NOSIGNAL, 0),
+	ALLOW_IF(SCMP_SYS(shutdown), 1, SCMP_CMP_EQ, SHUT_WR, 0),
+};
+
 /* run on a terminal puts the terminal back as it was, at the end. */
 static const struct rule run_rules[] = {
 	ALLOW_IF2(SCMP_SYS(ioctl), 0, SCMP_CMP_EQ, STDIN_FILENO, 0, 1,
@@ -160,7 +185,8 @@ static int add_table(scmp_filter_ctx ctx, const struct rule *t, size_t n)
 
 #define ADD_TABLE(ctx, t) add_table(ctx, t, sizeof(t) / sizeof(t[0]))
 
-static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode)
+static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode,
+		     bool vsock)
 {
 	struct scmp_arg_cmp own =
 		ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
@@ -181,6 +207,8 @@ static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode)
 	if (!r)
 		r = mode == HV_SANDBOX_SERVE ? ADD_TABLE(ctx, serve_rules) :
 					       ADD_TABLE(ctx, run_rules);
+	if (!r && vsock && mode == HV_SANDBOX_SERVE)
+		r = ADD_TABLE(ctx, vsock_rules);
 	return r;
 }
 
@@ -264,7 +292,7 @@ static bool single_threaded(void)
 	return n == 1;
 }
 
-int hv_sandbox_enter(enum hv_sandbox_mode mode)
+int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock)
 {
 	scmp_filter_ctx ctx;
 	int r;
@@ -288,7 +316,7 @@ int hv_sandbox_enter(enum hv_sandbox_mode mode)
 	if (!r)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!r)
-		r = add_rules(ctx, mode);
+		r = add_rules(ctx, mode, vsock);
 #ifdef BH_SANITIZED
 	if (!r)
 		r = add_sanitizer_rules(ctx);

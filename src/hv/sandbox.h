@@ -9,6 +9,8 @@
 #ifndef BH_HV_SANDBOX_H
 #define BH_HV_SANDBOX_H
 
+#include <stdbool.h>
+
 enum hv_sandbox_mode {
 	HV_SANDBOX_SERVE, /* bulkhead-hv serve: the control socket */
 	HV_SANDBOX_RUN, /* bulkhead-hv run: one VM, stdin may be a terminal */
@@ -19,8 +21,11 @@ enum hv_sandbox_mode {
  * (/dev/kvm open, the control socket listening or run's files open) and
  * while the process has a single thread: capabilities are per thread, and
  * the filter is installed with TSYNC so every later thread inherits it.
- * Returns 0, or -1 after logging why (the caller must then exit).
+ * vsock (serve only) adds what vsock's host end needs: unix sockets made,
+ * bound, listened on and connected to by path, and their directory
+ * watched and listed. Returns 0, or -1 after logging why (the caller must
+ * then exit).
  */
-int hv_sandbox_enter(enum hv_sandbox_mode mode);
+int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock);
 
 #endif

@@ -37,6 +37,9 @@ void hv_serve_usage(FILE *out)
 		"\n"
 		"  -s, --socket PATH     control socket to create (mode 0600)\n"
 		"      --kvm PATH        KVM device (default /dev/kvm)\n"
+		"      --vsock           allow vsock's host end (vm.create's\n"
+		"                        vsock_socket); the sandbox then also allows\n"
+		"                        unix sockets by path (docs/security.md)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
 		"\n"
 		"SIGTERM or SIGINT, or the hv.quit request, destroys every VM and\n"
@@ -76,6 +79,7 @@ int hv_serve_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "kvm", required_argument, NULL, 'K' },
+		{ "vsock", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -85,6 +89,7 @@ int hv_serve_main(int argc, char **argv)
 	enum bh_log_level level = BH_LOG_INFO;
 	struct serve_ctx *ctx;
 	sigset_t sigs;
+	bool vsock = false;
 	int c, sfd;
 
 	optind = 1;
@@ -95,6 +100,9 @@ int hv_serve_main(int argc, char **argv)
 			break;
 		case 'K':
 			kvm_path = optarg;
+			break;
+		case 'V':
+			vsock = true;
 			break;
 		case 'v':
 			level = BH_LOG_DEBUG;
@@ -124,6 +132,7 @@ int hv_serve_main(int argc, char **argv)
 		free(ctx);
 		return HV_EXIT_ERROR;
 	}
+	ctx->host.vsock_allowed = vsock;
 	ctx->host.on_stopped = on_vm_stopped;
 	ctx->host.opaque = ctx;
 	sigemptyset(&sigs);
@@ -141,7 +150,7 @@ int hv_serve_main(int argc, char **argv)
 		return HV_EXIT_ERROR;
 	}
 	/* Set up: from here on only the sandbox's allowlist (no files). */
-	if (hv_sandbox_enter(HV_SANDBOX_SERVE) < 0) {
+	if (hv_sandbox_enter(HV_SANDBOX_SERVE, ctx->host.vsock_allowed) < 0) {
 		control_server_close(&ctx->srv);
 		hv_host_fini(&ctx->host);
 		close(sfd);

@@ -65,7 +65,7 @@ def read_until(path, text, timeout=60.0):
 class Hypervisor:
     """A bulkhead-hv serve process and a connected client."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, args=()):
         if not HV.exists():
             pytest.fail(f"{HV} is not built (meson compile -C {BUILD_DIR})")
         # Short, and on a filesystem that takes sockets (sun_path is 108
@@ -74,7 +74,7 @@ class Hypervisor:
         self.socket = os.path.join(self.sockdir, "hv.sock")
         self.log = workdir / "hv.log"
         self.proc = subprocess.Popen(
-            [str(HV), "serve", "--socket", self.socket],
+            [str(HV), "serve", "--socket", self.socket, *args],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"))
         deadline = time.monotonic() + 10
         while not os.path.exists(self.socket):
@@ -102,8 +102,14 @@ class Hypervisor:
 
 
 @pytest.fixture
-def hv(tmp_path):
-    h = Hypervisor(tmp_path)
+def hv_args():
+    """Extra `bulkhead-hv serve` options; a module overrides it."""
+    return ()
+
+
+@pytest.fixture
+def hv(tmp_path, hv_args):
+    h = Hypervisor(tmp_path, hv_args)
     yield h
     status = h.stop()
     assert status == 0, h.log.read_text()

@@ -84,11 +84,12 @@ class HvClient:
 
     def create_vm(self, name, kernel, memory_mib=256, vcpus=1, cmdline="",
                   initrd=None, console_log=None, start=True, domid=None,
-                  hmx=None):
-        """Opens the files here and passes them as fds, as a toolstack does."""
+                  hmx=None, **extra):
+        """Opens the files here and passes them as fds, as a toolstack does;
+        extra: more vm.create fields (vsock_socket)."""
         files = [open(kernel, "rb")]
         fields = dict(name=name, memory_mib=memory_mib, vcpus=vcpus,
-                      cmdline=cmdline, kernel_fd=0, start=start)
+                      cmdline=cmdline, kernel_fd=0, start=start, **extra)
         if domid is not None:
             fields["domid"] = domid
         if hmx is not None:

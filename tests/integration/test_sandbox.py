@@ -5,9 +5,13 @@ not need; and VMs still run under it, in both modes. (That a call outside
 the allowlist is refused is tests/unit/test_sandbox.c's job.)"""
 
 import os
+import socket
 import subprocess
 
-from conftest import HV, read_until
+import pytest
+
+from conftest import HV, Hypervisor, read_until
+from hvctl import ControlError
 
 
 def proc_status(pid):
@@ -112,3 +116,27 @@ def test_vm_lifecycle_under_sandbox(hv, guest_elf, tmp_path):
     assert c.call("vm.destroy", name="a")["vm"]["stop_reason"] == "destroyed"
     check_confined(hv.proc.pid)
     assert c.call("host.info")["vms"] == 1  # b, stopped
+
+
+def test_vsock_host_end_needs_vsock_option(hv, guest_elf, tmp_path):
+    """Without --vsock the sandbox has no unix sockets by path, so
+    vm.create refuses vsock_socket up front; with it, the host end listens
+    under the filter (the traffic itself: test_vsock.py)."""
+    sock = str(tmp_path / "a.vsock")
+    with pytest.raises(ControlError, match="started without --vsock"):
+        hv.client.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
+                            cmdline="role=b domid=3", start=False,
+                            vsock_socket=sock)
+    assert not os.path.exists(sock)
+    (tmp_path / "wide").mkdir()
+    wide = Hypervisor(tmp_path / "wide", ("--vsock",))
+    try:
+        wide.client.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
+                              cmdline="role=b domid=3", start=False,
+                              vsock_socket=sock)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(sock)
+        check_confined(wide.proc.pid)
+        assert wide.client.call("host.info")["vms"] == 1
+    finally:
+        assert wide.stop() == 0, wide.log.read_text()

@@ -31,6 +31,11 @@ up() { for f in "$@"; do until grep -q listening $f; do sleep 0.2; done; done; }
 EXTRA = "pci=noacpi panic=-1"
 
 
+@pytest.fixture
+def hv_args():
+    return ("--vsock",)  # the host end needs the wider sandbox
+
+
 @pytest.fixture(scope="module")
 def vsock_guest():
     """(kernel, initrd): `ninja guest-vsock` builds both (the kernel through

@@ -9,6 +9,7 @@
  */
 #include "hv/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,9 @@ static const bool sanitized = false;
 
 typedef int (*attempt_fn)(void *arg);
 
+/* serve --vsock's wider filter, for the tests that set it. */
+static bool with_vsock;
+
 /* Runs fn inside the sandbox in a child; returns the wait status. */
 static int in_sandbox(enum hv_sandbox_mode mode, attempt_fn fn, void *arg)
 {
@@ -65,7 +70,7 @@ static int in_sandbox(enum hv_sandbox_mode mode, attempt_fn fn, void *arg)
 
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (hv_sandbox_enter(mode) < 0)
+		if (hv_sandbox_enter(mode, with_vsock) < 0)
 			_exit(100);
 		_exit(fn(arg));
 	}
@@ -210,6 +215,75 @@ static int try_tcsets_not_stdin(void *arg)
 {
 	(void)arg;
 	return ioctl(STDOUT_FILENO, TCSETS, NULL) ? 1 : 0;
+}
+
+static int vsock_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/* What vsock's host end does: PATH listened on, connected to, listed. */
+static int try_vsock_host_end(void *arg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = vsock_socket(), c = vsock_socket();
+	DIR *d;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", (char *)arg);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(l, 1) || connect(c, (struct sockaddr *)&sa, sizeof(sa)))
+		return 1;
+	if (send(c, "x", 1, MSG_NOSIGNAL) != 1 || shutdown(c, SHUT_WR))
+		return 2;
+	d = opendir("/tmp");
+	if (!d || !readdir(d))
+		return 3;
+	closedir(d);
+	return 0;
+}
+
+static int try_vsock_socket(void *arg)
+{
+	(void)arg;
+	return vsock_socket() >= 0 ? 0 : 1;
+}
+
+static int try_unix_dgram(void *arg)
+{
+	(void)arg;
+	return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) >= 0 ? 0 : 1;
+}
+
+static void test_vsock_widening(void **state)
+{
+	char path[] = "/tmp/bh-sandbox-vsock-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(path));
+	strcat(path, "/v");
+	/* Without --vsock none of it. */
+	expect_killed(HV_SANDBOX_SERVE, try_vsock_socket, NULL,
+		      "socket(AF_UNIX) without --vsock");
+	with_vsock = true;
+	expect_exit(HV_SANDBOX_SERVE, try_vsock_host_end, path, 0,
+		    "vsock's host end with --vsock");
+	/* The widening is that and no more. */
+	expect_killed(HV_SANDBOX_SERVE, try_socket, NULL,
+		      "socket(AF_INET) with --vsock");
+	expect_killed(HV_SANDBOX_SERVE, try_unix_dgram, NULL,
+		      "socket(AF_UNIX, SOCK_DGRAM) with --vsock");
+	if (!sanitized) {
+		expect_killed(HV_SANDBOX_SERVE, try_open, NULL,
+			      "open() with --vsock");
+		expect_killed(HV_SANDBOX_RUN, try_vsock_socket, NULL,
+			      "socket(AF_UNIX) in run mode");
+	}
+	expect_exit(HV_SANDBOX_SERVE, try_unlink, path, 42,
+		    "unlink() with --vsock");
+	with_vsock = false;
+	unlink(path);
+	*strrchr(path, '/') = 0;
+	rmdir(path);
 }
 
 static void test_files_refused(void **state)
@@ -406,7 +480,7 @@ static void test_capabilities_dropped(void **state)
 		char c;
 
 		close(pipefd[1]);
-		if (hv_sandbox_enter(HV_SANDBOX_SERVE) < 0)
+		if (hv_sandbox_enter(HV_SANDBOX_SERVE, false) < 0)
 			_exit(100);
 		/* Wait for the parent to look at us, then leave. */
 		_exit(read(pipefd[0], &c, 1) == 0 ? 0 : 1);
@@ -460,7 +534,7 @@ static void test_refuses_threads(void **state)
 		pthread_t t;
 
 		pthread_create(&t, NULL, sleeper, NULL);
-		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE) == -1 ? 0 : 1);
+		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE, false) == -1 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -476,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_vm_work_allowed),
 		cmocka_unit_test(test_capabilities_dropped),
 		cmocka_unit_test(test_refuses_threads),
+		cmocka_unit_test(test_vsock_widening),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

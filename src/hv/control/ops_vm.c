@@ -141,6 +141,11 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 		request_fail(req, "vsock_socket: needs hmx");
 		return;
 	}
+	if (vsock_path && !srv->host->vsock_allowed) {
+		request_fail(req, "vsock_socket: the hypervisor was started "
+				  "without --vsock");
+		return;
+	}
 	if (!cfg.cmdline)
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)
