@@ -26,9 +26,7 @@ T = "hmx-vsock-test"
 PRELUDE = """export HVT_CONNECT_TIMEOUT=60
 up() { for f in "$@"; do until grep -q listening $f; do sleep 0.2; done; done; }
 """
-# The guest kernel finds PCI devices only with pci=noacpi on bulkhead-hv
-# today (its ACPI tables describe no PCI root bridge).
-EXTRA = "pci=noacpi panic=-1"
+EXTRA = "panic=-1"
 
 
 @pytest.fixture
