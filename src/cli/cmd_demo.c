@@ -427,7 +427,12 @@ static const char *const script_a =
 static const char *const script_b =
 	"echo \"demo: demo-b up, Linux $(uname -r)\"\n"
 	"if [ -e /dev/vsock ]; then\n"
-	"  echo 'hello from demo-b, over HMX' | socat -u - VSOCK-CONNECT:%d:%d && echo 'demo: sent to %d:%d'\n"
+	/* demo-a may still be booting: nobody listens yet, so retry. */
+	"  n=0\n"
+	"  until echo 'hello from demo-b, over HMX' | socat -u - VSOCK-CONNECT:%d:%d 2>/dev/null; do\n"
+	"    n=$((n + 1)); [ $n -lt 120 ] || break; sleep 1\n"
+	"  done\n"
+	"  [ $n -lt 120 ] && echo 'demo: sent to %d:%d'\n"
 	"  socat -u /dev/null VSOCK-CONNECT:%d:%d 2>&1 | sed 's/^/demo: denied: /'\n"
 	"fi\n"
 	"echo 'demo: ready'\n"
