@@ -1015,6 +1015,7 @@ void hv_vsock_detach(struct hv_vsock *vs, uint16_t domid)
 	event_loop_remove(vs->loop, &vm->isrc);
 	close(vm->lfd);
 	close(vm->ifd);
+	/* Fails (EPERM) under serve's sandbox: the caller removes PATH. */
 	unlink(vm->path);
 	for (p = &vs->vms; *p != vm; p = &(*p)->next)
 		;
