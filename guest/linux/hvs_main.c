@@ -18,18 +18,19 @@ module_param_named(listen_scan_ms, hvs_listen_scan_ms, uint, 0644);
 MODULE_PARM_DESC(listen_scan_ms,
 		 "How often to look for new listening sockets (ms)");
 
-/* /sys/module/hmx_vsock/parameters/state: what the transport holds now. */
+/*
+ * /sys/module/hmx_vsock/parameters/state: what the transport holds now,
+ * then a line per socket (at most 32): what keeps a module busy.
+ */
 static int hvs_state_get(char *buf, const struct kernel_param *kp)
 {
 	unsigned int socks = 0, ctl = 0, waiters = 0, rings = 0;
 	struct hvs_sock *hs;
 	struct hvs_ring *ring;
+	int len;
 
 	if (!hvs)
 		return sysfs_emit(buf, "no device\n");
-	spin_lock_bh(&hvs->sock_lock);
-	list_for_each_entry(hs, &hvs->socks, link) socks++;
-	spin_unlock_bh(&hvs->sock_lock);
 	spin_lock_bh(&hvs->ctl_lock);
 	list_for_each_entry(hs, &hvs->ctl_socks, ctl_link) ctl++;
 	list_for_each_entry(hs, &hvs->space_waiters, wait_link) waiters++;
@@ -37,9 +38,30 @@ static int hvs_state_get(char *buf, const struct kernel_param *kp)
 	mutex_lock(&hvs->ring_mutex);
 	list_for_each_entry(ring, &hvs->rings, link) rings++;
 	mutex_unlock(&hvs->ring_mutex);
-	return sysfs_emit(
-		buf, "sockets=%u ctl_pending=%u space_waiters=%u rings=%u\n",
-		socks, ctl, waiters, rings);
+	spin_lock_bh(&hvs->sock_lock);
+	list_for_each_entry(hs, &hvs->socks, link) socks++;
+	len = sysfs_emit(buf,
+			 "sockets=%u ctl_pending=%u space_waiters=%u rings=%u\n",
+			 socks, ctl, waiters, rings);
+	socks = 0;
+	list_for_each_entry(hs, &hvs->socks, link) {
+		struct vsock_sock *vsk = hs->vsk;
+		struct sock *sk = sk_vsock(vsk);
+
+		if (socks++ == 32)
+			break;
+		len += sysfs_emit_at(
+			buf, len,
+			"sock type=%d state=%d %u -> %u:%u refs=%d done=%d "
+			"dead=%d orphan=%d request_sent=%d tries=%u\n",
+			sk->sk_type, sk->sk_state, vsk->local_addr.svm_port,
+			vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port,
+			refcount_read(&sk->sk_refcnt),
+			sock_flag(sk, SOCK_DONE), sock_flag(sk, SOCK_DEAD),
+			!sk->sk_socket, hs->request_sent, hs->connect_tries);
+	}
+	spin_unlock_bh(&hvs->sock_lock);
+	return len;
 }
 
 static const struct kernel_param_ops hvs_state_ops = {

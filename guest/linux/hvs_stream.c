@@ -730,6 +730,8 @@ static void hvs_release(struct vsock_sock *vsk)
 	if (sk->sk_type == SOCK_DGRAM) {
 		if (hs)
 			hvs_dgram_unbind(hs);
+		/* The core's bound table holds a reference: ours to drop. */
+		vsock_remove_sock(vsk);
 		return;
 	}
 	if (hs) {

@@ -139,6 +139,9 @@ sleep 0.1; echo b-ready; read go
 {T} send %(a)d:6001 {BULK} 7
 wait; cat /tmp/bulk /tmp/serve /tmp/dgram /tmp/pong /tmp/sink /tmp/during \
   /tmp/dies; echo b-done
+# Up until the test ends: a's last connect after re-loading its module
+# must find b alive and nobody listening (ECONNREFUSED).
+read go
 """
 
 SCRIPT_A = PRELUDE + f"""
