@@ -156,7 +156,8 @@ static void setup_once(void)
 		 HOST_PORT);
 	fx.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fx.listen_path);
-	check(fx.lfd >= 0 && !bind(fx.lfd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	check(fx.lfd >= 0 &&
+	      !bind(fx.lfd, (struct sockaddr *)&sa, sizeof(sa)) &&
 	      !listen(fx.lfd, 64));
 }
 
@@ -181,8 +182,8 @@ static struct credit *credit_of(uint32_t gport, uint32_t hport, bool create)
 	}
 	if (!create || !free_slot)
 		return NULL;
-	*free_slot = (struct credit){ .gport = gport, .hport = hport,
-				      .used = true };
+	*free_slot =
+		(struct credit){ .gport = gport, .hport = hport, .used = true };
 	return free_slot;
 }
 
