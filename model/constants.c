@@ -18,7 +18,8 @@ int main(int argc, char **argv)
 
 	if (len % HMX_SLOT_SIZE || len < HMX_RING_MIN_LEN ||
 	    len > HMX_RING_MAX_LEN || len / HMX_SLOT_SIZE > 200) {
-		fprintf(stderr, "constants: %lu is not a ring length the model can use\n",
+		fprintf(stderr,
+			"constants: %lu is not a ring length the model can use\n",
 			len);
 		return 1;
 	}

@@ -40,11 +40,12 @@ static int hvs_state_get(char *buf, const struct kernel_param *kp)
 	mutex_unlock(&hvs->ring_mutex);
 	spin_lock_bh(&hvs->sock_lock);
 	list_for_each_entry(hs, &hvs->socks, link) socks++;
-	len = sysfs_emit(buf,
-			 "sockets=%u ctl_pending=%u space_waiters=%u rings=%u\n",
-			 socks, ctl, waiters, rings);
+	len = sysfs_emit(
+		buf, "sockets=%u ctl_pending=%u space_waiters=%u rings=%u\n",
+		socks, ctl, waiters, rings);
 	socks = 0;
-	list_for_each_entry(hs, &hvs->socks, link) {
+	list_for_each_entry(hs, &hvs->socks, link)
+	{
 		struct vsock_sock *vsk = hs->vsk;
 		struct sock *sk = sk_vsock(vsk);
 
@@ -56,9 +57,9 @@ static int hvs_state_get(char *buf, const struct kernel_param *kp)
 			"dead=%d orphan=%d request_sent=%d tries=%u\n",
 			sk->sk_type, sk->sk_state, vsk->local_addr.svm_port,
 			vsk->remote_addr.svm_cid, vsk->remote_addr.svm_port,
-			refcount_read(&sk->sk_refcnt),
-			sock_flag(sk, SOCK_DONE), sock_flag(sk, SOCK_DEAD),
-			!sk->sk_socket, hs->request_sent, hs->connect_tries);
+			refcount_read(&sk->sk_refcnt), sock_flag(sk, SOCK_DONE),
+			sock_flag(sk, SOCK_DEAD), !sk->sk_socket,
+			hs->request_sent, hs->connect_tries);
 	}
 	spin_unlock_bh(&hvs->sock_lock);
 	return len;

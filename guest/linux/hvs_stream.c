@@ -383,8 +383,8 @@ static int hvs_tx_fill(struct hvs_sock *hs, struct iov_iter *from, u32 len)
 
 	for (i = 0; done < len; i++) {
 		u32 n = min(hs->tx_chunk, len - done);
-		size_t got = copy_from_iter(page_address(hs->tx_pages[i]), n,
-					    from);
+		size_t got =
+			copy_from_iter(page_address(hs->tx_pages[i]), n, from);
 
 		done += got;
 		if (got != n) {

@@ -185,8 +185,7 @@ static int add_table(scmp_filter_ctx ctx, const struct rule *t, size_t n)
 
 #define ADD_TABLE(ctx, t) add_table(ctx, t, sizeof(t) / sizeof(t[0]))
 
-static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode,
-		     bool vsock)
+static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode, bool vsock)
 {
 	struct scmp_arg_cmp own =
 		ARG(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
