@@ -256,7 +256,7 @@ static int try_unix_dgram(void *arg)
 
 static void test_vsock_widening(void **state)
 {
-	char path[] = "/tmp/bh-sandbox-vsock-XXXXXX";
+	char path[64] = "/tmp/bh-sandbox-vsock-XXXXXX"; /* room for "/v" */
 
 	(void)state;
 	assert_non_null(mkdtemp(path));

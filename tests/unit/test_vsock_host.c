@@ -117,7 +117,8 @@ static int guest_send(struct fixture *f, uint32_t src, uint32_t dst,
 	struct hmx_addr to = { .aport = dst, .domid = HMX_DOMID_HOST };
 
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), data, len);
+	if (len) /* data may be NULL then */
+		memcpy(buf + sizeof(h), data, len);
 	return hmx_host_send(f->hh.core, GUEST, f->garena, src, to,
 			     HMX_VSOCK_MSG(op), buf, (uint32_t)sizeof(h) + len);
 }
