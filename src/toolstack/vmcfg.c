@@ -16,6 +16,7 @@ struct builder {
 	const char *base_dir;
 	struct cfg_error *err;
 	const struct cfg_setting *hmx_setting;
+	const struct cfg_setting *vsock_setting;
 	const struct cfg_setting *rules_setting;
 };
 
@@ -208,6 +209,12 @@ static int apply_autostart(struct builder *b, const struct cfg_setting *s)
 	return parse_bool(b, s, &b->cfg->autostart);
 }
 
+static int apply_vsock(struct builder *b, const struct cfg_setting *s)
+{
+	b->vsock_setting = s;
+	return parse_bool(b, s, &b->cfg->vsock);
+}
+
 static int apply_serial(struct builder *b, const struct cfg_setting *s)
 {
 	static const char expected[] =
@@ -341,7 +348,7 @@ static const struct key_spec keys[] = {
 	{ "cmdline", apply_cmdline }, { "hmx", apply_hmx },
 	{ "hmx_rules", apply_rules }, { "autostart", apply_autostart },
 	{ "serial", apply_serial },   { "disk", apply_disk },
-	{ "vif", apply_vif },
+	{ "vif", apply_vif },	      { "vsock", apply_vsock },
 };
 
 /* Levenshtein distance, for "did you mean"; keys are short. */
@@ -385,7 +392,7 @@ static int unknown_key(struct builder *b, const struct cfg_setting *s)
 		snprintf(hint, sizeof(hint), " (did you mean %s?)", best);
 	cfg_error_set(
 		b->err, b->file, s->line, s->column,
-		"%.64s: unknown key%s; the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, disk and vif",
+		"%.64s: unknown key%s; the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, vsock, disk and vif",
 		s->key, hint);
 	return -EINVAL;
 }
@@ -411,6 +418,14 @@ static int check_complete(struct builder *b)
 			b->rules_setting->column,
 			"hmx_rules: rules given but hmx = off (line %u); remove them or turn hmx on",
 			b->hmx_setting->line);
+		return -EINVAL;
+	}
+	/* vsock is carried over HMX. */
+	if (!cfg->hmx && cfg->vsock) {
+		cfg_error_set(b->err, b->file, b->vsock_setting->line,
+			      b->vsock_setting->column,
+			      "vsock: needs hmx = on (line %u)",
+			      b->hmx_setting->line);
 		return -EINVAL;
 	}
 	return 0;

@@ -44,6 +44,7 @@ struct vmcfg {
 	char *cmdline; /* never NULL; "" when not set */
 	bool hmx; /* default true */
 	bool autostart; /* default false */
+	bool vsock; /* default false: vsock's host end (needs hmx) */
 	enum vmcfg_serial serial; /* default pty */
 	char *serial_path; /* resolved, VMCFG_SERIAL_FILE only, else NULL */
 	struct policy_written_rule *rules; /* hmx_rules, in file order */

@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import re
+import socket
 import stat
 import subprocess
 import tempfile
@@ -476,6 +477,46 @@ def test_autostart_and_state_dir_permissions(tmp_path):
         t.proc.wait(timeout=30)
         t.start()
         assert t.vm("auto")["state"] == "stopped"
+    finally:
+        t.stop()
+
+
+def test_vsock_host_end(tmp_path):
+    """vsock = on: refused (naming the option) unless bulkheadd runs with
+    --vsock; with it the VM's Firecracker socket is <state>/vsock/NAME,
+    listening, shown by list --json, and removed when the VM stops. (The
+    traffic through it: test_vsock.py.)"""
+    t = Toolstack(tmp_path)
+    t.mini("v", vsock=True)
+    (tmp_path / "other").mkdir()
+    nohmx = t.mini("nohmx", tmp_path / "other", hmx=False, vsock=True)
+    t.start()
+    try:
+        r = t.cli("start", "v")
+        assert r.returncode == EXIT_ERROR, r
+        assert "bulkheadd runs without --vsock" in r.stderr, r.stderr
+        r = t.cli("create", nohmx)
+        assert r.returncode == EXIT_ERROR, r
+        assert "nohmx.cfg:3:1: vsock: needs hmx = on (line 2)" in r.stderr, \
+            r.stderr
+    finally:
+        t.stop()
+    t = Toolstack(tmp_path)
+    t.start("--vsock")
+    try:
+        path = t.state / "vsock" / "v"
+        t.ok("start", "v")
+        assert t.vm("v")["vsock"] == str(path)
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+        assert stat.S_IMODE(os.stat(t.state / "vsock").st_mode) == 0o700
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(path))
+        t.ok("destroy", "v")
+        assert not path.exists()
+        # A second instance gets its socket again (nothing stale in the way).
+        t.ok("start", "v")
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+        t.ok("destroy", "v")
     finally:
         t.stop()
 

@@ -33,10 +33,11 @@ class Toolstack:
         self.env = dict(os.environ, BULKHEAD_STATE_DIR=str(self.state))
         self.proc = None
 
-    def start(self):
+    def start(self, *args):
+        """Starts bulkheadd; args: more of its options."""
         self.proc = subprocess.Popen(
             [str(BULKHEADD), "--config-dir", str(self.config),
-             "--hv", str(HV)],
+             "--hv", str(HV), *args],
             env=self.env, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=open(self.daemon_log, "ab"))

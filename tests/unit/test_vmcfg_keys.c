@@ -28,6 +28,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->cmdline, "");
 	assert_true(cfg->hmx);
 	assert_false(cfg->autostart);
+	assert_false(cfg->vsock);
 	assert_int_equal(cfg->serial, VMCFG_SERIAL_PTY);
 	assert_null(cfg->serial_path);
 	assert_int_equal(cfg->nrules, 0);
@@ -48,7 +49,7 @@ static void test_all_keys(void **state)
 		       "hmx_rules = [ 'type=guest -> myself:53' ]\n"
 		       "autostart = yes\nserial = 'file:logs/ndvm.log'\n"
 		       "disk = [ 'file:/srv/ndvm.img,xvda,w' ]\n"
-		       "vif = [ 'bridge=xenbr0' ]\n");
+		       "vif = [ 'bridge=xenbr0' ]\nvsock = on\n");
 	assert_string_equal(cfg->name, "ndvm-1");
 	assert_int_equal(cfg->type, VM_TYPE_NDVM);
 	assert_int_equal(cfg->memory_mib, 1024);
@@ -59,6 +60,7 @@ static void test_all_keys(void **state)
 	assert_true(cfg->hmx);
 	assert_int_equal(cfg->nrules, 1);
 	assert_true(cfg->autostart);
+	assert_true(cfg->vsock);
 	assert_int_equal(cfg->serial, VMCFG_SERIAL_FILE);
 	assert_string_equal(cfg->serial_path, "/cfg/logs/ndvm.log");
 	assert_int_equal(cfg->ndisks, 1);
@@ -87,7 +89,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	parse_with_fails(
 		"memroy = 64\n", 4, 1,
-		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, disk and vif");
+		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, vsock, disk and vif");
 	parse_with_fails("hmx_rule = []\n", 4, 1,
 			 "hmx_rule: unknown key (did you mean hmx_rules?)");
 	parse_with_fails("Name = 'x'\n", 4, 1,
@@ -348,11 +350,14 @@ static void test_booleans(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(spellings) / sizeof(*spellings); i++) {
-		snprintf(text, sizeof(text), "hmx = %s\nautostart = %s\n",
-			 spellings[i].text, spellings[i].text);
+		snprintf(text, sizeof(text),
+			 "hmx = %s\nautostart = %s\nvsock = %s\n",
+			 spellings[i].text, spellings[i].text,
+			 spellings[i].text);
 		cfg = parse_with(text);
 		assert_int_equal(cfg->hmx, spellings[i].value);
 		assert_int_equal(cfg->autostart, spellings[i].value);
+		assert_int_equal(cfg->vsock, spellings[i].value);
 		vmcfg_free(cfg);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -362,7 +367,12 @@ static void test_booleans(void **state)
 			"hmx: expected a boolean: on or off, yes or no, true or false, 1 or 0 (unquoted), got ");
 		snprintf(text, sizeof(text), "autostart = %s\n", bad[i]);
 		parse_with_fails(text, 4, 13, "autostart: expected a boolean");
+		snprintf(text, sizeof(text), "vsock = %s\n", bad[i]);
+		parse_with_fails(text, 4, 9, "vsock: expected a boolean");
 	}
+	/* vsock is carried over HMX. */
+	parse_with_fails("hmx = off\nvsock = on\n", 5, 1,
+			 "web.cfg:5:1: vsock: needs hmx = on (line 4)");
 }
 
 static void test_serial(void **state)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,6 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 	struct json_object *h = r->active ? hv_entry(hvlist, r->name) : NULL;
 	char *text, *base, err[512];
 
-	(void)d;
 	if (!cfg && !store_read_def(r->def_path, &text, &base, &parsed, err,
 				    sizeof(err))) {
 		free(text);
@@ -109,6 +109,12 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 				       json_object_new_boolean(cfg->hmx));
 		json_object_object_add(o, "autostart",
 				       json_object_new_boolean(cfg->autostart));
+		if (cfg->vsock) {
+			char path[PATH_MAX];
+
+			if (!bhd_vsock_path(d, r->name, path, sizeof(path)))
+				jadd_str(o, "vsock", path);
+		}
 		jadd_str(o, "serial", vmcfg_serial_name(cfg->serial));
 	} else {
 		jadd_str(o, "definition_error", err);

@@ -39,6 +39,8 @@ struct bhd {
 	char *hv_log; /* <state>/hv.log */
 	char *state_file; /* <state>/state.json */
 	char *logs_dir; /* <state>/logs */
+	char *vsock_dir; /* <state>/vsock: VM NAME's vsock is vsock/NAME */
+	bool vsock; /* --vsock: the hypervisor runs with --vsock */
 
 	struct hvconn hv;
 	bool hv_fresh; /* we started this hypervisor: autostart applies */
@@ -70,6 +72,9 @@ int store_save(struct bhd *d);
 /* Adds definitions of new *.cfg files; report: log problems. */
 void store_scan_config_dir(struct bhd *d, bool report);
 struct vmrec *bhd_find(struct bhd *d, const char *name);
+/* lifecycle.c: VM name's vsock socket path (0 or -ENAMETOOLONG). */
+int bhd_vsock_path(const struct bhd *d, const char *name, char *buf,
+		   size_t len);
 void bhd_add_vm(struct bhd *d, struct vmrec *r);
 /*
  * Reads a definition file: *text gets its bytes, *cfg the parse (relative

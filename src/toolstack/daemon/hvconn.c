@@ -210,7 +210,8 @@ fail:
 	return r < 0 ? r : -EPROTO;
 }
 
-pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path)
+pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path,
+	       bool vsock)
 {
 	int logfd, nullfd, e;
 	pid_t pid;
@@ -237,7 +238,7 @@ pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path)
 		dup2(logfd, STDOUT_FILENO);
 		dup2(logfd, STDERR_FILENO);
 		execlp(hv_path, hv_path, "serve", "--socket", sock,
-		       (char *)NULL);
+		       vsock ? "--vsock" : (char *)NULL, (char *)NULL);
 		dprintf(STDERR_FILENO, "bulkheadd: cannot run %s: %s\n",
 			hv_path, strerror(errno));
 		_exit(127);

@@ -57,6 +57,7 @@ struct json_object *hvconn_take_event(struct hvconn *c);
  * /dev/null, stdout and stderr appended to log_path, so it outlives us.
  * Returns its pid or a negative errno.
  */
-pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path);
+pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path,
+	       bool vsock);
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,27 @@ static int hv_name_op(struct bhd *d, const char *op, const char *name,
 	return hvconn_call(&d->hv, op, args, NULL, 0, reply, err, errlen);
 }
 
+/*
+ * VM NAME's vsock socket, <state>/vsock/NAME (Firecracker's convention:
+ * PATH, and PATH_P for host port P). -ENAMETOOLONG if PATH_4294967295
+ * would not fit in a unix socket address.
+ */
+int bhd_vsock_path(const struct bhd *d, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", d->vsock_dir, name);
+
+	return n < 0 || (size_t)n >= len || n + 11 > 107 ? -ENAMETOOLONG : 0;
+}
+
+/* Removes a stopped VM's vsock socket: the hypervisor may not. */
+static void vsock_cleanup(struct bhd *d, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (d->vsock && !bhd_vsock_path(d, name, path, sizeof(path)))
+		unlink(path);
+}
+
 /* Creates the domain paused. Returns its domid or a negative errno. */
 static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 		     size_t errlen)
@@ -145,6 +167,29 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 		fds[nfds++] = cfd;
 	}
 	json_object_object_add(args, "start", json_object_new_boolean(false));
+	if (cfg->vsock) {
+		char path[PATH_MAX];
+
+		if (!d->vsock) {
+			snprintf(err, errlen,
+				 "vsock = on, but bulkheadd runs without "
+				 "--vsock (it widens the hypervisor's sandbox; "
+				 "docs/security.md)");
+			r = -EPERM;
+			goto out_args;
+		}
+		if (bhd_vsock_path(d, cfg->name, path, sizeof(path))) {
+			snprintf(err, errlen,
+				 "vsock: %s/%s is too long for a unix socket; "
+				 "use a shorter state directory",
+				 d->vsock_dir, cfg->name);
+			r = -ENAMETOOLONG;
+			goto out_args;
+		}
+		unlink(path); /* an earlier instance's */
+		json_object_object_add(args, "vsock_socket",
+				       json_object_new_string(path));
+	}
 	if (d->hv.has_hmx)
 		json_object_object_add(args, "hmx",
 				       json_object_new_boolean(cfg->hmx));
@@ -160,6 +205,9 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 			r = -EPROTO;
 		}
 	}
+	goto out;
+out_args:
+	json_object_put(args);
 out:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
@@ -292,6 +340,7 @@ static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
 		bh_warn("vm %s: vm.destroy after its stop: %s", r->name, err);
 	bh_info("vm %s (domid %u): stopped: %s%s%s", r->name, r->domid, reason,
 		detail && detail[0] ? ": " : "", detail ? detail : "");
+	vsock_cleanup(d, r->name);
 	if (restart && reboot && !r->restart_pending)
 		r->guest_reboots++;
 	if (restart) {

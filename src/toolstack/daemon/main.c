@@ -47,6 +47,9 @@ static void usage(FILE *out)
 		"      --hv PATH         the hypervisor program (default: bulkhead-hv\n"
 		"                        next to bulkheadd, else the one built with it,\n"
 		"                        else on $PATH; or $BULKHEAD_HV)\n"
+		"      --vsock           let VMs have vsock = on: the hypervisor is\n"
+		"                        started with --vsock, which widens its\n"
+		"                        sandbox (docs/security.md)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
 		"  -h, --help            this text; --version its version\n"
 		"\n"
@@ -167,7 +170,7 @@ static int connect_hv(struct bhd *d)
 		bh_err("hypervisor: %s", err);
 		return -1;
 	}
-	pid = hv_spawn(d->hv_path, d->hv_sock, d->hv_log);
+	pid = hv_spawn(d->hv_path, d->hv_sock, d->hv_log, d->vsock);
 	if (pid < 0) {
 		bh_err("cannot start %s: %s", d->hv_path, strerror(-pid));
 		return -1;
@@ -205,6 +208,7 @@ static int setup(struct bhd *d)
 	int sfd;
 
 	if (private_dir(d->state_dir) < 0 || private_dir(d->logs_dir) < 0 ||
+	    (d->vsock && private_dir(d->vsock_dir) < 0) ||
 	    lock_state_dir(d) < 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -285,6 +289,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "hv", required_argument, NULL, 'H' },
+		{ "vsock", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -308,6 +313,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			hv = optarg;
+			break;
+		case 'K':
+			d.vsock = true;
 			break;
 		case 'v':
 			level = BH_LOG_DEBUG;
@@ -348,8 +356,9 @@ int main(int argc, char **argv)
 	d.hv_log = join(d.state_dir, "hv.log");
 	d.state_file = join(d.state_dir, "state.json");
 	d.logs_dir = join(d.state_dir, "logs");
+	d.vsock_dir = join(d.state_dir, "vsock");
 	if (!d.api_sock || !d.hv_sock || !d.hv_log || !d.state_file ||
-	    !d.logs_dir)
+	    !d.logs_dir || !d.vsock_dir)
 		return 1;
 	if (setup(&d) < 0)
 		return 1;
@@ -373,5 +382,6 @@ int main(int argc, char **argv)
 	free(d.hv_log);
 	free(d.state_file);
 	free(d.logs_dir);
+	free(d.vsock_dir);
 	return 0;
 }
