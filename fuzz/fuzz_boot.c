@@ -13,6 +13,7 @@
  * a refusal's message is empty, not one printable line, or not prefixed
  * by what it is about.
  */
+#include "fuzz_input.h"
 #include "hv/memory.h"
 #include "hv/x86/bootparams.h"
 #include "hv/x86/bzimage.h"
@@ -34,15 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_RAM (64 * MIB)
 #define MAX_INITRD (8 * MIB)
 #define GUARD 4096ull
-
-#define check(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 static uint8_t *ram_base; /* MAX_RAM, with a PROT_NONE page either side */
 static int initrd_fd = -1;

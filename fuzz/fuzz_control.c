@@ -15,6 +15,7 @@
  * leaves a descriptor open that was not open before it (a leak of the
  * passed ones or of anything the hypervisor opened on the way).
  */
+#include "fuzz_input.h"
 #include "hv/control/server.h"
 #include "hv/control/wire.h"
 #include "hv/host.h"
@@ -37,44 +38,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
-
 #define MAX_MESSAGES 64
-
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t u16(struct rd *r)
-{
-	return (uint16_t)(u8(r) | u8(r) << 8);
-}
-
-static size_t take(struct rd *r, size_t want, const uint8_t **out)
-{
-	if (want > r->n)
-		want = r->n;
-	*out = r->p;
-	r->p += want;
-	r->n -= want;
-	return want;
-}
 
 static unsigned int open_fds(void)
 {

@@ -20,6 +20,7 @@
  * overwrites unread data, never loses a wake-up, and reports every error
  * the specification names. Leaks are libFuzzer's/LSan's to find.
  */
+#include "fuzz_input.h"
 #include "hmx/consumer.h"
 #include "hmx/core.h"
 
@@ -49,15 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_OPS 96
 #define NDOMIDS (HMX_DOMID_LAST_GUEST + 1u)
 #define PFN_MAX (UINT64_MAX / PAGE)
-
-#define check(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 static const uint16_t domids[NDOM] = { 0, 3, 4, 5 };
 
@@ -96,34 +88,6 @@ struct world {
 	struct hmx_fw_rule rules[MAX_RULES];
 	int op_index;
 };
-
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t u16(struct rd *r)
-{
-	return (uint16_t)(u8(r) | u8(r) << 8);
-}
-
-static uint32_t u32(struct rd *r)
-{
-	return (uint32_t)u16(r) | (uint32_t)u16(r) << 16;
-}
-
-static uint64_t u64(struct rd *r)
-{
-	return (uint64_t)u32(r) | (uint64_t)u32(r) << 32;
-}
 
 /* Guest memory geometry, shared by the translate callback and the model. */
 static bool in_ram(uint64_t gpa, uint64_t len)

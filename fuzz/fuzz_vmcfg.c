@@ -7,6 +7,7 @@
  * printable ASCII, rules that do not survive format and re-parse, or a
  * compiled decision that differs from the reference semantics.
  */
+#include "fuzz_input.h"
 #include "policy_oracle.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
@@ -22,15 +23,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_DOMID 3
-
-#define check(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 static bool printable_ascii(const char *s)
 {

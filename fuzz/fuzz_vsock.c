@@ -15,6 +15,7 @@
  * than the guest's advertised credit allows, or when a run leaves a
  * descriptor open (connections are torn down by detaching the VM).
  */
+#include "fuzz_input.h"
 #include "hmx/arena.h"
 #include "hmx/core.h"
 #include "hmx/endpoint.h"
@@ -38,43 +39,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                       \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", \
-				#cond, __FILE__, __LINE__);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
-
 #define GUEST 3
 #define RING_LEN (64u << 10)
 #define NPORTS 4 /* guest ports the input picks from */
 #define HOST_PORT 5000 /* PATH_5000 listens, so requests reach the host end */
 #define MAX_STEPS 48
 #define MAX_CONNS 8
-
-struct rd {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct rd *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint32_t u32(struct rd *r)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v = v << 8 | u8(r);
-	return v;
-}
 
 /*
  * Stream credit per (guest port, host port) connection, as the guest

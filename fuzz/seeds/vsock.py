@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
 """Writes the seed corpus of fuzz_vsock (fuzz/corpus/vsock/seed-*): sessions
-in the harness's encoding. First two big-endian u32 (the guest's third and
+in the harness's encoding. First two little-endian u32 (the guest's third and
 fourth ports), then steps, each a byte whose bit 0 picks the side:
 
 - host (odd): a byte WHAT; WHAT % 4 == 0 connect to PATH and write a line
@@ -13,7 +13,8 @@ fourth ports), then steps, each a byte whose bit 0 picks the side:
   0x10 buf_alloc, 0x08 fwd_cnt, 0x04 cut header, 0x02 message type follow),
   a byte TO (% 4: 0 host port 5000, 1 a host port seen, one byte picks
   which, else a u32), a byte op (% 9), then the flagged fields, the flags
-  byte, a byte: payload length / 8, and the payload.
+  byte, a byte: payload length / 8, and the payload. Every u32 is
+  little-endian.
 
 Usage: vsock.py OUTDIR"""
 
@@ -24,8 +25,8 @@ import sys
 REQUEST, RESPONSE, RST, SHUTDOWN, RW, CREDIT, DGRAM = range(1, 8)
 
 
-def be32(v):
-    return struct.pack(">I", v)
+def le32(v):
+    return struct.pack("<I", v)
 
 
 def guest(port, op, to=0, seen=0, payload=b"", flags=0, buf_alloc=None,
@@ -41,9 +42,9 @@ def guest(port, op, to=0, seen=0, payload=b"", flags=0, buf_alloc=None,
         out += bytes([seen])
     out += bytes([op, flags])
     if buf_alloc is not None:
-        extra += be32(buf_alloc)
+        extra += le32(buf_alloc)
     if fwd_cnt is not None:
-        extra += be32(fwd_cnt)
+        extra += le32(fwd_cnt)
     assert len(payload) % 8 == 0 and len(payload) < 2048
     return out + extra + bytes([len(payload) // 8]) + payload
 
@@ -70,7 +71,7 @@ def host_close(conn=0, half=False):
 
 SEEDS = {
     # Guest to host: connect, data both ways, credit, close.
-    "guest-to-host": be32(3000) + be32(3001) + b"".join([
+    "guest-to-host": le32(3000) + le32(3001) + b"".join([
         guest(0, REQUEST, buf_alloc=1 << 16),
         host_accept(),
         guest(0, RW, payload=b"hello!!!" * 4),
@@ -81,7 +82,7 @@ SEEDS = {
         host_close(),
     ]),
     # Host to guest: CONNECT line, the guest answers from the port asked.
-    "host-to-guest": be32(3000) + be32(3001) + b"".join([
+    "host-to-guest": le32(3000) + le32(3001) + b"".join([
         host_connect(1),
         guest(1, RESPONSE, to=1, seen=0, buf_alloc=1 << 12),
         host_write(64),
@@ -89,7 +90,7 @@ SEEDS = {
         guest(1, RST, to=1, seen=0),
     ]),
     # Credit shrinking to nothing, then a reset; a small window.
-    "credit-zero": be32(4000) + be32(4001) + b"".join([
+    "credit-zero": le32(4000) + le32(4001) + b"".join([
         guest(2, REQUEST, buf_alloc=100),
         host_accept(),
         host_write(4),
@@ -98,7 +99,7 @@ SEEDS = {
         guest(2, RST),
     ]),
     # Lines a host program should not send.
-    "bad-lines": be32(5000) + be32(5001) + b"".join([
+    "bad-lines": le32(5000) + le32(5001) + b"".join([
         host_line(b"CONNECT\n"),
         host_line(b"CONNECT 99999999999\n"),
         host_line(b"connect 1024\n"),
@@ -107,7 +108,7 @@ SEEDS = {
         host_close(1),
     ]),
     # Datagrams and unknown ops to the host.
-    "dgram-and-junk": be32(6000) + be32(6001) + b"".join([
+    "dgram-and-junk": le32(6000) + le32(6001) + b"".join([
         guest(3, DGRAM, payload=b"datagram"),
         guest(0, 0),
         guest(0, 8, payload=b"\xff" * 16),
