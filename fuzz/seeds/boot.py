@@ -7,9 +7,9 @@ synthetic bzImages (boot protocol 2.15 header, as Debian's kernels have)
 and static ELF64 test guests, some loading and some refused at each
 check. Usage: fuzz/seeds/boot.py OUTDIR"""
 
-import pathlib
 import struct
-import sys
+
+from seedlib import write_seeds
 
 MIB = 1 << 20
 
@@ -89,10 +89,7 @@ SEEDS = {
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in SEEDS.items():
-        (out / f"seed-{name}").write_bytes(data)
+    write_seeds(SEEDS)
 
 
 if __name__ == "__main__":

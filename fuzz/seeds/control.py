@@ -8,9 +8,9 @@ content; 1 stream socket; 2 packet socket; 3 pipe; 4 /dev/null;
 5 eventfd; 6 directory), then the JSON text). Usage: control.py OUTDIR"""
 
 import json
-import pathlib
 import struct
-import sys
+
+from seedlib import write_seeds
 
 FILE, STREAM, PACKET, PIPE, NULL, EVENTFD, DIRECTORY = range(7)
 
@@ -97,10 +97,7 @@ SEEDS = {
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in SEEDS.items():
-        (out / f"seed-{name}").write_bytes(data)
+    write_seeds(SEEDS)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ with peer events, queries, firewall and grants), so that mutation starts
 from working scenarios. The encoding is defined by fuzz/fuzz_hmx.c; keep
 the two in step. Usage: fuzz/seeds/hmx.py OUTDIR"""
 
-import pathlib
 import struct
-import sys
+
+from seedlib import write_seeds
 
 # Command indices: position in the harness's cmds[] table.
 REGISTER, UNREGISTER, SENDV, NOTIFY, PEER_EVENTS, RAW = 0, 2, 3, 6, 7, 8
@@ -254,10 +254,7 @@ SEEDS = {
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, cmds in SEEDS.items():
-        (out / f"seed-{name}").write_bytes(b"".join(cmds))
+    write_seeds({name: b"".join(cmds) for name, cmds in SEEDS.items()})
 
 
 if __name__ == "__main__":

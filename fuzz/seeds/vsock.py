@@ -18,9 +18,9 @@ fourth ports), then steps, each a byte whose bit 0 picks the side:
 
 Usage: vsock.py OUTDIR"""
 
-import pathlib
 import struct
-import sys
+
+from seedlib import write_seeds
 
 REQUEST, RESPONSE, RST, SHUTDOWN, RW, CREDIT, DGRAM = range(1, 8)
 
@@ -117,10 +117,7 @@ SEEDS = {
 
 
 def main():
-    out = pathlib.Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in SEEDS.items():
-        (out / f"seed-{name}").write_bytes(data)
+    write_seeds(SEEDS)
 
 
 if __name__ == "__main__":
