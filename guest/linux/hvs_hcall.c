@@ -85,6 +85,19 @@ static int hvs_send_iovs(struct hvs_slot *s, u32 src_port, u16 dst_domid,
 	return hvs_doorbell(s, HMX_OP_SENDV);
 }
 
+/* This CPU's slot, interrupts off, with the vsock header as iov 0. */
+static struct hvs_slot *hvs_slot_begin(const struct hmx_vsock_hdr *hdr,
+				       unsigned long *flags)
+{
+	struct hvs_slot *s = hvs_slot_get(flags);
+
+	memset(&s->aux, 0, sizeof(s->aux));
+	s->hdr = *hdr;
+	s->aux.iov[0].gpa = virt_to_phys(&s->hdr);
+	s->aux.iov[0].len = sizeof(s->hdr);
+	return s;
+}
+
 /*
  * Send a header and data_len bytes held in pages of chunk bytes each
  * (direct-mapped, physically contiguous per chunk). Returns the payload
@@ -99,11 +112,7 @@ int hvs_hc_send(u32 src_port, u16 dst_domid, u32 dst_port, u32 op,
 	struct hvs_slot *s;
 	int ret;
 
-	s = hvs_slot_get(&flags);
-	memset(&s->aux, 0, sizeof(s->aux));
-	s->hdr = *hdr;
-	s->aux.iov[0].gpa = virt_to_phys(&s->hdr);
-	s->aux.iov[0].len = sizeof(s->hdr);
+	s = hvs_slot_begin(hdr, &flags);
 	for (i = 0; data_len && niov < HMX_MAXIOV; i++, niov++) {
 		u32 n = min(chunk, data_len);
 
@@ -126,11 +135,7 @@ int hvs_hc_send_buf(u32 src_port, u16 dst_domid, u32 dst_port, u32 op,
 	struct hvs_slot *s;
 	int ret;
 
-	s = hvs_slot_get(&flags);
-	memset(&s->aux, 0, sizeof(s->aux));
-	s->hdr = *hdr;
-	s->aux.iov[0].gpa = virt_to_phys(&s->hdr);
-	s->aux.iov[0].len = sizeof(s->hdr);
+	s = hvs_slot_begin(hdr, &flags);
 	if (len) {
 		s->aux.iov[1].gpa = virt_to_phys((void *)buf);
 		s->aux.iov[1].len = len;
