@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "hv/console.h"
-#include "hv/devices/serial.h"
 #include "hv/host.h"
 #include "util/log.h"
 
@@ -92,9 +91,9 @@ static bool client_flush(struct console_client *c)
 
 static void client_read_input(struct console_client *c)
 {
-	struct serial *s = c->e->vm->serial;
+	struct vm *vm = c->e->vm;
 	uint8_t buf[512];
-	size_t room = serial_rx_room(s);
+	size_t room = vm_console_room(vm);
 	ssize_t n;
 
 	if (!room) {
@@ -109,7 +108,7 @@ static void client_read_input(struct console_client *c)
 		c->dead = true;
 		return;
 	}
-	serial_receive(s, buf, (size_t)n);
+	vm_console_receive(vm, buf, (size_t)n);
 }
 
 static void on_client(struct event_source *src, uint32_t events)
@@ -183,7 +182,7 @@ void console_attach_tick(struct hv_host *host)
 		if (!e->vm)
 			continue;
 		for (c = e->clients; c; c = c->next) {
-			if (c->input_paused && serial_rx_room(e->vm->serial)) {
+			if (c->input_paused && vm_console_room(e->vm)) {
 				c->input_paused = false;
 				client_set_events(c, c->events | EPOLLIN);
 			}

@@ -151,6 +151,7 @@ struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 		goto fail;
 	}
 	cfg->hmx = hmx ? host->hmx.core : NULL;
+	cfg->loop = host->loop;
 	e->vm = vm_create(&host->kvm, cfg, err, errlen);
 	cfg->console_fd = -1; /* consumed by vm_create */
 	if (!e->vm) {

@@ -11,7 +11,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "hv/devices/serial.h"
 #include <sys/epoll.h>
 
 #include "hv/event_loop.h"
@@ -231,7 +230,7 @@ static void on_stdin(struct event_source *src, uint32_t events)
 {
 	struct run_ctx *ctx = src->opaque;
 	uint8_t buf[256];
-	size_t room = serial_rx_room(ctx->vm->serial);
+	size_t room = vm_console_room(ctx->vm);
 	ssize_t n, i;
 
 	(void)events;
@@ -259,7 +258,7 @@ static void on_stdin(struct event_source *src, uint32_t events)
 			}
 		}
 	}
-	serial_receive(ctx->vm->serial, buf, (size_t)n);
+	vm_console_receive(ctx->vm, buf, (size_t)n);
 }
 
 static int setup_stdin(struct run_ctx *ctx)
@@ -336,7 +335,7 @@ static int run_vm(struct run_ctx *ctx)
 		if (event_loop_run_once(ctx->loop,
 					ctx->stdin_paused ? 20 : -1) < 0)
 			break;
-		if (ctx->stdin_paused && serial_rx_room(ctx->vm->serial)) {
+		if (ctx->stdin_paused && vm_console_room(ctx->vm)) {
 			ctx->stdin_paused = false;
 			event_loop_add(ctx->loop, &ctx->stdin_src, EPOLLIN);
 		}
@@ -381,19 +380,22 @@ int hv_run_main(int argc, char **argv)
 			close(cfg.console_fd);
 		return HV_EXIT_ERROR;
 	}
+	ctx.loop = event_loop_create();
+	if (!ctx.loop) {
+		bh_err("event loop: %s", strerror(errno));
+		if (cfg.console_fd >= 0)
+			close(cfg.console_fd);
+		kvm_host_close(&kvm);
+		return HV_EXIT_ERROR;
+	}
+	cfg.loop = ctx.loop;
 	ctx.vm = vm_create(&kvm, &cfg, err, sizeof(err));
 	close(cfg.kernel_fd);
 	if (cfg.initrd_fd >= 0)
 		close(cfg.initrd_fd);
 	if (!ctx.vm) {
 		bh_err("%s", err);
-		kvm_host_close(&kvm);
-		return HV_EXIT_ERROR;
-	}
-	ctx.loop = event_loop_create();
-	if (!ctx.loop) {
-		bh_err("event loop: %s", strerror(errno));
-		vm_destroy(ctx.vm);
+		event_loop_destroy(ctx.loop);
 		kvm_host_close(&kvm);
 		return HV_EXIT_ERROR;
 	}

@@ -382,6 +382,11 @@ void vcpu_kick(struct vcpu *vcpu)
 	pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
+unsigned int vcpu_index(const struct vcpu *vcpu)
+{
+	return vcpu->index;
+}
+
 void vcpu_join(struct vcpu *vcpu)
 {
 	if (vcpu->started)

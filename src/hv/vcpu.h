@@ -24,8 +24,10 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool started;
-	uint32_t hmx_call_hi; /* HMX doorbell latch: per vCPU, no lock */
 };
+
+/* The vCPU's number in its VM, 0..nvcpus-1 (for per-vCPU device state). */
+unsigned int vcpu_index(const struct vcpu *vcpu);
 
 /* Installs the kick signal's handler; once per process, before threads. */
 int vcpu_signals_init(void);

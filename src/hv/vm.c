@@ -66,9 +66,104 @@ int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	return ioctl(vm->fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
 }
 
-static void serial_irq(void *opaque, int level)
+static void plat_irq_line(void *vm, unsigned int irq, int level)
 {
-	vm_irq_line(opaque, IRQ_SERIAL_COM1, level);
+	vm_irq_line(vm, irq, level);
+}
+
+static int plat_signal_msi(void *vm, uint64_t addr, uint32_t data)
+{
+	return vm_signal_msi(vm, addr, data);
+}
+
+static void plat_request_stop(void *vm, enum vm_stop_reason reason,
+			      const char *detail)
+{
+	vm_request_stop(vm, reason, detail);
+}
+
+static void plat_log_vcpu(void *opaque, struct vcpu *vcpu, const char *why)
+{
+	struct vm *vm = opaque;
+
+	if (vcpu)
+		vcpu_log_state(vcpu, why);
+	else
+		bh_err("vm %s: %s", vm->name, why);
+}
+
+static int plat_ioeventfd(void *opaque, uint64_t addr, int fd, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = 0, /* any access size: KVM's fastest MMIO path */
+		.fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(vm->fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+static int plat_msi_route(void *opaque, int gsi, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+
+	return irq_routing_set_msi(&vm->irq, gsi, addr, data);
+}
+
+static void plat_msi_route_free(void *opaque, int gsi)
+{
+	struct vm *vm = opaque;
+
+	irq_routing_free_msi(&vm->irq, gsi);
+}
+
+static int plat_irqfd(void *opaque, int fd, int gsi, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_irqfd irqfd = {
+		.fd = (__u32)fd,
+		.gsi = (__u32)gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (gsi < 0)
+		return -1;
+	return ioctl(vm->fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
+}
+
+static const struct dev_platform_ops vm_platform_ops = {
+	.irq_line = plat_irq_line,
+	.signal_msi = plat_signal_msi,
+	.request_stop = plat_request_stop,
+	.log_vcpu = plat_log_vcpu,
+	.ioeventfd = plat_ioeventfd,
+	.msi_route = plat_msi_route,
+	.msi_route_free = plat_msi_route_free,
+	.irqfd = plat_irqfd,
+};
+
+size_t vm_console_receive(struct vm *vm, const uint8_t *buf, size_t len)
+{
+	struct device *d = device_list_find(&vm->devices, &serial_ops);
+
+	return d ? serial_receive(serial_of(d), buf, len) : len;
+}
+
+size_t vm_console_room(struct vm *vm)
+{
+	struct device *d = device_list_find(&vm->devices, &serial_ops);
+
+	return d ? serial_rx_room(serial_of(d)) : 0;
+}
+
+void vm_send_ctrl_alt_del(struct vm *vm)
+{
+	struct device *d = device_list_find(&vm->devices, &i8042_ops);
+
+	if (d)
+		i8042_send_ctrl_alt_del(i8042_of(d));
 }
 
 static void serial_tx(void *opaque, const uint8_t *buf, size_t len)
@@ -227,39 +322,51 @@ static int vm_create_kvm(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int vm_create_devices(struct vm *vm, int console_fd,
-			     struct hmx_host *hmx, char *err, size_t errlen)
+/* Adds dev to the list, or reports what could not be built. */
+static int vm_add(struct vm *vm, struct device *dev, const char *what,
+		  char *err, size_t errlen)
 {
-	vm->console = console_create(console_fd);
-	if (!vm->console) {
-		if (console_fd >= 0)
-			close(console_fd);
-		return vm_fail(err, errlen, "console: out of memory");
-	}
-	vm->serial = serial_create(serial_irq, serial_tx, vm);
-	vm->i8042 = i8042_create(vm);
-	vm->acpi_pm = acpi_pm_create(vm);
-	if (!vm->serial || !vm->i8042 || !vm->acpi_pm)
-		return vm_fail(err, errlen, "devices: out of memory");
-	if (io_bus_register(&vm->pio, PORT_SERIAL_COM1, 8, serial_io,
-			    vm->serial, "serial") < 0 ||
-	    io_bus_register(&vm->pio, PORT_I8042_DATA, 1, i8042_data_io,
-			    vm->i8042, "i8042") < 0 ||
-	    io_bus_register(&vm->pio, PORT_I8042_CMD, 1, i8042_cmd_io,
-			    vm->i8042, "i8042") < 0 ||
-	    io_bus_register(&vm->pio, PORT_ACPI_PM1_EVT, ACPI_PM_IO_LEN,
-			    acpi_pm_io, vm->acpi_pm, "acpi-pm") < 0)
-		return vm_fail(err, errlen, "devices: I/O port conflict");
-	vm->pci = pci_bus_create(vm);
-	if (!vm->pci || pvpanic_add(vm, vm->pci) < 0)
-		return vm_fail(err, errlen, "PCI bus setup failed");
-	if (hmx) {
-		vm->hmx_dev = hmx_dev_add(vm, vm->pci, hmx);
-		if (!vm->hmx_dev)
-			return vm_fail(err, errlen,
-				       "HMX: cannot add domain %u (in use?)",
-				       vm->domid);
-	}
+	if (!dev)
+		return vm_fail(err, errlen, "%s: cannot create the device",
+			       what);
+	device_list_add(&vm->devices, dev);
+	return 0;
+}
+
+static int vm_create_devices(struct vm *vm, struct hmx_host *hmx, char *err,
+			     size_t errlen)
+{
+	struct dev_platform *p = &vm->plat;
+	struct serial *serial;
+	struct i8042 *kbc;
+	struct acpi_pm *pm;
+	struct pci_bus *bus;
+
+	bus = pci_bus_create(p, vm->mem.layout.high_size);
+	if (vm_add(vm, bus ? pci_bus_device(bus) : NULL, "PCI bus", err,
+		   errlen) < 0)
+		return -1;
+	p->pci = bus;
+	serial = serial_create(p, PORT_SERIAL_COM1, IRQ_SERIAL_COM1, serial_tx,
+			       vm);
+	if (vm_add(vm, serial ? serial_device(serial) : NULL, "serial", err,
+		   errlen) < 0)
+		return -1;
+	kbc = i8042_create(p);
+	if (vm_add(vm, kbc ? i8042_device(kbc) : NULL, "i8042", err, errlen) <
+	    0)
+		return -1;
+	pm = acpi_pm_create(p);
+	if (vm_add(vm, pm ? acpi_pm_device(pm) : NULL, "ACPI PM", err, errlen) <
+	    0)
+		return -1;
+	if (vm_add(vm, pvpanic_create(p), "pvpanic", err, errlen) < 0)
+		return -1;
+	if (hmx &&
+	    !(vm_add(vm, hmx_dev_create(p, hmx), "HMX", err, errlen) == 0))
+		return vm_fail(err, errlen,
+			       "HMX: cannot add domain %u (in use?)",
+			       vm->domid);
 	return 0;
 }
 
@@ -326,22 +433,40 @@ struct vm *vm_create(const struct kvm_host *kvm, const struct vm_config *cfg,
 	vm->stop_eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	io_bus_init(&vm->pio, "pio");
 	io_bus_init(&vm->mmio, "mmio");
+	irq_routing_init(&vm->irq, -1);
+	vm->plat = (struct dev_platform){
+		.ops = &vm_platform_ops,
+		.vm = vm,
+		.vm_name = vm->name,
+		.domid = vm->domid,
+		.nvcpus = vm->nvcpus,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.loop = cfg->loop,
+		.mem = &vm->mem,
+	};
 	vm->vcpus = calloc(cfg->vcpus, sizeof(*vm->vcpus));
 	if (vm->stop_eventfd < 0 || !vm->vcpus) {
 		vm_fail(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (vm_create_devices(vm, console_fd, cfg->hmx, err, errlen) < 0) {
-		console_fd = -1; /* owned by the console now, or closed */
+	vm->console = console_create(console_fd);
+	console_fd = -1; /* owned by the console now, or closed below */
+	if (!vm->console) {
+		if (cfg->console_fd >= 0)
+			close(cfg->console_fd);
+		vm_fail(err, errlen, "console: out of memory");
 		goto fail;
 	}
-	console_fd = -1;
 	if (guest_mem_create(&vm->mem, vm->name, cfg->memory) < 0) {
 		vm_fail(err, errlen, "memory: cannot allocate %llu MiB",
 			(unsigned long long)(cfg->memory >> 20));
 		goto fail;
 	}
 	if (vm_create_kvm(vm, err, errlen) < 0)
+		goto fail;
+	vm->irq.vm_fd = vm->fd;
+	if (vm_create_devices(vm, cfg->hmx, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i, err, errlen);
@@ -453,13 +578,13 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(vm->vcpus[i]);
 		free(vm->vcpus);
 	}
-	/* Before RAM goes: peers' sends may still be copying into it. */
-	hmx_dev_destroy(vm->hmx_dev);
-	pci_bus_destroy(vm->pci);
-	acpi_pm_destroy(vm->acpi_pm);
-	i8042_destroy(vm->i8042);
-	serial_destroy(vm->serial);
+	/*
+	 * Newest first, and before RAM goes: peers' HMX sends may still be
+	 * copying into it, and device models still have it mapped.
+	 */
+	device_list_destroy(&vm->devices);
 	console_destroy(vm->console);
+	irq_routing_fini(&vm->irq);
 	io_bus_destroy(&vm->pio);
 	io_bus_destroy(&vm->mmio);
 	if (vm->fd >= 0)

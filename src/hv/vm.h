@@ -9,11 +9,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "hv/devices/device.h"
 #include "hv/devices/iobus.h"
+#include "hv/irq_routing.h"
 #include "hv/memory.h"
+#include "hv/vm_stop.h"
 
 #define VM_NAME_MAX 63
 #define VM_MAX_VCPUS 64
@@ -23,21 +27,8 @@
 struct kvm_host;
 struct vcpu;
 struct console;
-struct serial;
-struct i8042;
-struct acpi_pm;
-struct pci_bus;
-struct pvpanic;
-struct hmx_dev;
+struct event_loop;
 struct hmx_host;
-
-enum vm_stop_reason {
-	VM_STOP_NONE = 0,
-	VM_STOP_POWEROFF, /* the guest powered off (ACPI S5) */
-	VM_STOP_REBOOT, /* the guest asked for a reset */
-	VM_STOP_CRASH, /* triple fault, KVM error or a guest panic */
-	VM_STOP_DESTROYED, /* the host stopped it */
-};
 
 enum vm_state {
 	VM_STATE_CREATED,
@@ -56,6 +47,7 @@ struct vm_config {
 	const char *cmdline;
 	int console_fd; /* guest output is written here; -1 for none */
 	struct hmx_host *hmx; /* NULL: no HMX controller */
+	struct event_loop *loop; /* serves devices' host-side descriptors */
 };
 
 struct vm {
@@ -70,12 +62,9 @@ struct vm {
 	struct io_bus mmio;
 
 	struct console *console;
-	struct serial *serial;
-	struct i8042 *i8042;
-	struct acpi_pm *acpi_pm;
-	struct pci_bus *pci;
-	struct pvpanic *pvpanic;
-	struct hmx_dev *hmx_dev;
+	struct irq_routing irq;
+	struct dev_platform plat; /* what its devices see of it */
+	struct device_list devices;
 
 	pthread_mutex_t lock; /* protects state, parked, pause_req below */
 	pthread_cond_t cond;
@@ -115,8 +104,14 @@ const char *vm_stop_reason_name(enum vm_stop_reason reason);
 enum vm_state vm_state(struct vm *vm);
 const char *vm_state_name(enum vm_state state);
 
-/* Interrupt delivery for devices. */
+/* Interrupt delivery. */
 void vm_irq_line(struct vm *vm, unsigned int irq, int level);
 int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
+/* Console input for the serial port: bytes taken, and room left. */
+size_t vm_console_receive(struct vm *vm, const uint8_t *buf, size_t len);
+size_t vm_console_room(struct vm *vm);
+/* Asks the guest to shut down cleanly: Ctrl-Alt-Del on its keyboard. */
+void vm_send_ctrl_alt_del(struct vm *vm);
 
 #endif

@@ -18,6 +18,7 @@
 
 #define GPA 0xe0000u
 #define LEN 0x10000u
+#define MMIO64 0x140000000ull
 
 struct tables {
 	const uint8_t *buf;
@@ -110,7 +111,7 @@ static uint8_t *build(unsigned int ncpus, unsigned int ioapic, struct tables *t)
 	assert_non_null(buf);
 	memset(buf, 0x5a, LEN);
 	t->buf = buf;
-	t->used = acpi_tables_build(buf, LEN, GPA, ncpus, ioapic);
+	t->used = acpi_tables_build(buf, LEN, GPA, ncpus, ioapic, MMIO64);
 	assert_true(t->used > 0 && t->used <= LEN);
 	for (size_t i = t->used; i < LEN; i++)
 		assert_int_equal(buf[i], 0x5a);
@@ -174,6 +175,30 @@ static void test_fadt(void **state)
 	facs = buf + (facs_gpa - GPA);
 	assert_memory_equal(facs, "FACS", 4);
 	assert_int_equal(rd32(facs + 4), 64);
+	free(buf);
+}
+
+/* The host bridge's _CRS offers the 64-bit window as a QWord memory range. */
+static void test_dsdt_mmio64_window(void **state)
+{
+	struct tables t;
+	uint8_t *buf = build(1, 1, &t);
+	const uint8_t *fadt = find(&t, "FACP");
+	const uint8_t *dsdt = table_at(&t, rd64(fadt + 140), "DSDT");
+	uint32_t len = rd32(dsdt + 4);
+	const uint8_t *q = NULL;
+
+	(void)state;
+	for (const uint8_t *p = dsdt + 36; p + 46 <= dsdt + len; p++) {
+		if (p[0] == 0x8a && p[1] == 43 && p[2] == 0 && p[3] == 0) {
+			assert_null(q);
+			q = p;
+		}
+	}
+	assert_non_null(q);
+	assert_int_equal(rd64(q + 14), MMIO64);
+	assert_int_equal(rd64(q + 22), MMIO64 + LAYOUT_PCI_MMIO64_SIZE - 1);
+	assert_int_equal(rd64(q + 38), LAYOUT_PCI_MMIO64_SIZE);
 	free(buf);
 }
 
@@ -266,19 +291,20 @@ static void test_refusals(void **state)
 
 	(void)state;
 	assert_non_null(buf);
-	assert_int_equal(acpi_tables_build(buf, LEN, GPA, 0, 0), 0);
-	assert_int_equal(acpi_tables_build(buf, LEN, GPA, 256, 0), 0);
-	assert_int_equal(acpi_tables_build(buf, LEN, GPA + 8, 1, 1), 0);
-	need = acpi_tables_build(buf, LEN, GPA, 4, 4);
+	assert_int_equal(acpi_tables_build(buf, LEN, GPA, 0, 0, MMIO64), 0);
+	assert_int_equal(acpi_tables_build(buf, LEN, GPA, 256, 0, MMIO64), 0);
+	assert_int_equal(acpi_tables_build(buf, LEN, GPA + 8, 1, 1, MMIO64), 0);
+	need = acpi_tables_build(buf, LEN, GPA, 4, 4, MMIO64);
 	assert_true(need > 0);
 	memset(buf, 0x5a, LEN);
-	assert_int_equal(acpi_tables_build(buf, need - 1, GPA, 4, 4), 0);
+	assert_int_equal(acpi_tables_build(buf, need - 1, GPA, 4, 4, MMIO64),
+			 0);
 	for (size_t i = 0; i < LEN; i++)
 		assert_int_equal(buf[i], 0x5a);
-	assert_int_equal(acpi_tables_build(buf, need, GPA, 4, 4), need);
+	assert_int_equal(acpi_tables_build(buf, need, GPA, 4, 4, MMIO64), need);
 	/* The tables fit the area the layout reserves, even for 255 CPUs. */
 	assert_true(acpi_tables_build(buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, 255,
-				      0) > 0);
+				      0, MMIO64) > 0);
 	free(buf);
 }
 
@@ -288,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_rsdp_and_xsdt),
 		cmocka_unit_test(test_fadt),
 		cmocka_unit_test(test_dsdt_s5),
+		cmocka_unit_test(test_dsdt_mmio64_window),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_refusals),
 	};

@@ -5,7 +5,6 @@
 
 #include "hv/console_attach.h"
 #include "hv/control/server.h"
-#include "hv/devices/i8042.h"
 #include "hv/host.h"
 #include "hv/vsock/vsock_host.h"
 #include "hv/x86/layout.h"
@@ -241,7 +240,7 @@ static void op_vm_shutdown(struct control_server *srv, struct request *req,
 			     vm_state_name(vm_state(vm)));
 		return;
 	}
-	i8042_send_ctrl_alt_del(vm->i8042);
+	vm_send_ctrl_alt_del(vm);
 }
 
 static void op_vm_destroy(struct control_server *srv, struct request *req,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/vm.h"
+#include "hv/devices/iobus.h"
 #include "hv/x86/acpi.h"
 #include "hv/x86/layout.h"
 #include "util/bytes.h"
@@ -14,33 +14,13 @@
 #define OFF_EN 2
 #define OFF_CNT (PORT_ACPI_PM1_CNT - PORT_ACPI_PM1_EVT)
 #define OFF_RESET (PORT_ACPI_RESET - PORT_ACPI_PM1_EVT)
+#define ACPI_PM_IO_LEN (OFF_RESET + 1)
 
 struct acpi_pm {
-	struct vm *vm;
+	struct device dev;
 	pthread_mutex_t lock;
 	uint8_t regs[ACPI_PM_IO_LEN]; /* status, enable, control, -, reset */
 };
-
-struct acpi_pm *acpi_pm_create(struct vm *vm)
-{
-	struct acpi_pm *pm = calloc(1, sizeof(*pm));
-
-	if (!pm)
-		return NULL;
-	pm->vm = vm;
-	pthread_mutex_init(&pm->lock, NULL);
-	/* SMI_CMD is absent, so the platform is permanently in ACPI mode. */
-	put_le16(pm->regs + OFF_CNT, ACPI_PM1_CNT_SCI_EN);
-	return pm;
-}
-
-void acpi_pm_destroy(struct acpi_pm *pm)
-{
-	if (!pm)
-		return;
-	pthread_mutex_destroy(&pm->lock);
-	free(pm);
-}
 
 static void acpi_pm_write_byte(struct acpi_pm *pm, unsigned int off, uint8_t v)
 {
@@ -50,15 +30,15 @@ static void acpi_pm_write_byte(struct acpi_pm *pm, unsigned int off, uint8_t v)
 		pm->regs[off] = v | ACPI_PM1_CNT_SCI_EN;
 	else if (off == OFF_RESET) {
 		if (v == ACPI_RESET_VALUE)
-			vm_request_stop(
-				pm->vm, VM_STOP_REBOOT,
+			dev_request_stop(
+				pm->dev.plat, VM_STOP_REBOOT,
 				"reset through the ACPI reset register");
 	} else if (off < OFF_RESET)
 		pm->regs[off] = v;
 }
 
-void acpi_pm_io(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
-		unsigned int size, bool is_write)
+static void acpi_pm_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
+		       uint8_t *data, unsigned int size, bool is_write)
 {
 	struct acpi_pm *pm = opaque;
 	unsigned int i;
@@ -90,7 +70,66 @@ void acpi_pm_io(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
 		pm->regs[OFF_CNT + 1] &= ~(ACPI_PM1_CNT_SLP_EN >> 8);
 		pthread_mutex_unlock(&pm->lock);
 		if (typ == ACPI_S5_SLP_TYP)
-			vm_request_stop(pm->vm, VM_STOP_POWEROFF,
-					"ACPI S5 (soft off)");
+			dev_request_stop(pm->dev.plat, VM_STOP_POWEROFF,
+					 "ACPI S5 (soft off)");
 	}
+}
+
+static struct acpi_pm *acpi_pm_of(struct device *dev)
+{
+	return container_of(dev, struct acpi_pm, dev);
+}
+
+/* SMI_CMD is absent, so the platform is permanently in ACPI mode. */
+static void acpi_pm_power_on(struct acpi_pm *pm)
+{
+	memset(pm->regs, 0, sizeof(pm->regs));
+	put_le16(pm->regs + OFF_CNT, ACPI_PM1_CNT_SCI_EN);
+}
+
+static void acpi_pm_reset(struct device *dev)
+{
+	struct acpi_pm *pm = acpi_pm_of(dev);
+
+	pthread_mutex_lock(&pm->lock);
+	acpi_pm_power_on(pm);
+	pthread_mutex_unlock(&pm->lock);
+}
+
+static void acpi_pm_destroy(struct device *dev)
+{
+	struct acpi_pm *pm = acpi_pm_of(dev);
+
+	io_bus_unregister(dev->plat->pio, PORT_ACPI_PM1_EVT, pm);
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
+
+const struct device_ops acpi_pm_ops = {
+	.name = "acpi-pm",
+	.reset = acpi_pm_reset,
+	.destroy = acpi_pm_destroy,
+};
+
+struct acpi_pm *acpi_pm_create(const struct dev_platform *plat)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return NULL;
+	device_init(&pm->dev, &acpi_pm_ops, plat);
+	pthread_mutex_init(&pm->lock, NULL);
+	acpi_pm_power_on(pm);
+	if (io_bus_register(plat->pio, PORT_ACPI_PM1_EVT, ACPI_PM_IO_LEN,
+			    acpi_pm_io, pm, "acpi-pm") < 0) {
+		pthread_mutex_destroy(&pm->lock);
+		free(pm);
+		return NULL;
+	}
+	return pm;
+}
+
+struct device *acpi_pm_device(struct acpi_pm *pm)
+{
+	return &pm->dev;
 }

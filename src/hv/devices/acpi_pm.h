@@ -7,18 +7,14 @@
 #ifndef BH_HV_DEVICES_ACPI_PM_H
 #define BH_HV_DEVICES_ACPI_PM_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "hv/devices/device.h"
 
-struct vm;
-struct vcpu;
 struct acpi_pm;
 
-struct acpi_pm *acpi_pm_create(struct vm *vm);
-void acpi_pm_destroy(struct acpi_pm *pm);
-/* Covers PORT_ACPI_PM1_EVT up to and including PORT_ACPI_RESET. */
-void acpi_pm_io(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
-		unsigned int size, bool is_write);
-#define ACPI_PM_IO_LEN 9
+extern const struct device_ops acpi_pm_ops;
+
+/* Decodes PORT_ACPI_PM1_EVT up to and including PORT_ACPI_RESET. */
+struct acpi_pm *acpi_pm_create(const struct dev_platform *plat);
+struct device *acpi_pm_device(struct acpi_pm *pm);
 
 #endif

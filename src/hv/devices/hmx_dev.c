@@ -7,24 +7,26 @@
 
 #include "hmx/core.h"
 #include "hv/devices/pci.h"
+#include "hv/devices/pci_msix.h"
 #include "hv/memory.h"
 #include "hv/vcpu.h"
-#include "hv/vm.h"
 #include "util/bytes.h"
 
 struct hmx_dev {
-	struct vm *vm;
+	struct device dev;
 	struct hmx_host *hmx;
 	struct pci_device *pci;
 	atomic_uint irq_status; /* HMX_IRQ_* raised and not yet read */
 	bool domain_added;
+	/* The doorbell's high half, latched per vCPU: no lock needed. */
+	uint32_t call_hi[];
 };
 
 static void *hmx_dev_translate(void *opaque, uint64_t gpa, uint64_t len)
 {
-	struct vm *vm = opaque;
+	const struct dev_platform *plat = opaque;
 
-	return guest_mem_ptr(&vm->mem, gpa, len);
+	return guest_mem_ptr(plat->mem, gpa, len);
 }
 
 /* Runs on whichever thread's operation raised it: any VM's vCPU. */
@@ -42,7 +44,7 @@ static uint32_t hmx_dev_read(struct hmx_dev *dev, uint64_t offset)
 	case HMX_REG_IRQ_STATUS:
 		return atomic_exchange(&dev->irq_status, 0);
 	case HMX_REG_DOMID:
-		return dev->vm->domid;
+		return dev->dev.plat->domid;
 	case HMX_REG_ABI_VERSION:
 		return HMX_ABI_VERSION;
 	}
@@ -52,18 +54,21 @@ static uint32_t hmx_dev_read(struct hmx_dev *dev, uint64_t offset)
 static void hmx_dev_write(struct hmx_dev *dev, struct vcpu *vcpu,
 			  uint64_t offset, uint32_t value)
 {
+	unsigned int cpu = vcpu ? vcpu_index(vcpu) : 0;
 	uint64_t gpa;
 
+	if (cpu >= dev->dev.plat->nvcpus)
+		return;
 	switch (offset) {
 	case HMX_REG_CALL_HI:
-		vcpu->hmx_call_hi = value;
+		dev->call_hi[cpu] = value;
 		break;
 	case HMX_REG_CALL_LO:
 		/* The latch is per vCPU: another vCPU's call cannot mix in. */
-		gpa = (uint64_t)vcpu->hmx_call_hi << 32 | value;
-		vcpu->hmx_call_hi = 0;
+		gpa = (uint64_t)dev->call_hi[cpu] << 32 | value;
+		dev->call_hi[cpu] = 0;
 		/* Errors land in the block; a bad block is the guest's loss. */
-		hmx_call(dev->hmx, dev->vm->domid, gpa);
+		hmx_call(dev->hmx, dev->dev.plat->domid, gpa);
 		break;
 	}
 }
@@ -85,8 +90,32 @@ static void hmx_dev_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
 		put_le32(data, hmx_dev_read(dev, offset));
 }
 
-struct hmx_dev *hmx_dev_add(struct vm *vm, struct pci_bus *bus,
-			    struct hmx_host *hmx)
+static void hmx_dev_reset(struct device *d)
+{
+	struct hmx_dev *dev = container_of(d, struct hmx_dev, dev);
+
+	/* Rings and waits live in the core and go with the domain. */
+	atomic_store(&dev->irq_status, 0);
+	memset(dev->call_hi, 0, d->plat->nvcpus * sizeof(dev->call_hi[0]));
+}
+
+static void hmx_dev_destroy(struct device *d)
+{
+	struct hmx_dev *dev = container_of(d, struct hmx_dev, dev);
+
+	if (dev->domain_added)
+		hmx_domain_remove(dev->hmx, d->plat->domid);
+	free(dev);
+}
+
+const struct device_ops hmx_dev_ops = {
+	.name = "hmx",
+	.reset = hmx_dev_reset,
+	.destroy = hmx_dev_destroy,
+};
+
+struct device *hmx_dev_create(const struct dev_platform *plat,
+			      struct hmx_host *hmx)
 {
 	static const struct pci_ids ids = {
 		.vendor = HMX_PCI_VENDOR_ID,
@@ -97,20 +126,21 @@ struct hmx_dev *hmx_dev_add(struct vm *vm, struct pci_bus *bus,
 		.subsystem = HMX_PCI_DEVICE_ID,
 	};
 	struct hmx_domain_config cfg = {
-		.domid = vm->domid,
+		.domid = plat->domid,
 		.translate = hmx_dev_translate,
-		.translate_opaque = vm,
+		.translate_opaque = (void *)plat,
 		.signal = hmx_dev_signal,
 	};
-	struct hmx_dev *dev = calloc(1, sizeof(*dev));
+	struct hmx_dev *dev;
 
+	dev = calloc(1, sizeof(*dev) + plat->nvcpus * sizeof(dev->call_hi[0]));
 	if (!dev)
 		return NULL;
-	dev->vm = vm;
+	device_init(&dev->dev, &hmx_dev_ops, plat);
 	dev->hmx = hmx;
-	dev->pci = pci_device_add(bus, "hmx", &ids);
+	dev->pci = pci_device_add(plat->pci, "hmx", &ids);
 	if (!dev->pci ||
-	    pci_device_add_bar(dev->pci, 0, PCI_BAR_IO, HMX_IO_BAR_SIZE,
+	    pci_device_add_bar(dev->pci, 0, PCI_BAR_IO, false, HMX_IO_BAR_SIZE,
 			       hmx_dev_io, dev) < 0 ||
 	    pci_device_add_msix(dev->pci, 1, HMX_MSIX_VECTORS,
 				HMX_MSIX_PBA_OFFSET) < 0) {
@@ -123,14 +153,5 @@ struct hmx_dev *hmx_dev_add(struct vm *vm, struct pci_bus *bus,
 		return NULL;
 	}
 	dev->domain_added = true;
-	return dev;
-}
-
-void hmx_dev_destroy(struct hmx_dev *dev)
-{
-	if (!dev)
-		return;
-	if (dev->domain_added)
-		hmx_domain_remove(dev->hmx, dev->vm->domid);
-	free(dev);
+	return &dev->dev;
 }

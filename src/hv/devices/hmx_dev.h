@@ -3,23 +3,24 @@
  * The HMX controller: the PCI device through which a VM reaches the HMX
  * mediation core (include/bulkhead/hmx.h, docs/hmx-abi.md). BAR0 holds the
  * doorbell and status registers; BAR1 the MSI-X table. The VM is HMX
- * domain vm->domid from hmx_dev_add() until hmx_dev_destroy().
+ * domain plat->domid from hmx_dev_create() until the device is destroyed.
  */
 #ifndef BH_HV_DEVICES_HMX_DEV_H
 #define BH_HV_DEVICES_HMX_DEV_H
 
-struct vm;
-struct pci_bus;
-struct hmx_host;
-struct hmx_dev;
+#include "hv/devices/device.h"
 
-/* Adds the device to bus and the VM to the HMX core as its domain. */
-struct hmx_dev *hmx_dev_add(struct vm *vm, struct pci_bus *bus,
-			    struct hmx_host *hmx);
+struct hmx_host;
+
+extern const struct device_ops hmx_dev_ops;
+
 /*
- * Removes the domain (peers are told) and frees the device. Call after the
- * VM's vCPUs have stopped and before its RAM is unmapped.
+ * Adds the device to the platform's PCI bus and the VM to the HMX core as
+ * its domain; NULL if either fails. Destroying it removes the domain
+ * (peers are told): that happens after the VM's vCPUs stopped and before
+ * its RAM is unmapped.
  */
-void hmx_dev_destroy(struct hmx_dev *dev);
+struct device *hmx_dev_create(const struct dev_platform *plat,
+			      struct hmx_host *hmx);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/vm.h"
+#include "hv/devices/iobus.h"
 #include "hv/x86/layout.h"
 
 #define STATUS_OBF 0x01
@@ -44,7 +44,7 @@
 #define OBUF_SIZE 32
 
 struct i8042 {
-	struct vm *vm;
+	struct device dev;
 	pthread_mutex_t lock;
 	uint8_t ctr;
 	uint8_t status_cmd; /* STATUS_CMD: last write went to the command port */
@@ -56,26 +56,6 @@ struct i8042 {
 	int irq_level;
 };
 
-struct i8042 *i8042_create(struct vm *vm)
-{
-	struct i8042 *kbc = calloc(1, sizeof(*kbc));
-
-	if (!kbc)
-		return NULL;
-	kbc->vm = vm;
-	pthread_mutex_init(&kbc->lock, NULL);
-	kbc->ctr = CTR_KBDINT | CTR_SYS | CTR_AUXDIS | CTR_XLATE;
-	return kbc;
-}
-
-void i8042_destroy(struct i8042 *kbc)
-{
-	if (!kbc)
-		return;
-	pthread_mutex_destroy(&kbc->lock);
-	free(kbc);
-}
-
 static void kbc_update_irq(struct i8042 *kbc)
 {
 	int level = kbc->ocount && !kbc->obuf_aux[kbc->ohead] &&
@@ -83,7 +63,7 @@ static void kbc_update_irq(struct i8042 *kbc)
 
 	if (level != kbc->irq_level) {
 		kbc->irq_level = level;
-		vm_irq_line(kbc->vm, IRQ_I8042_KBD, level);
+		dev_irq_line(kbc->dev.plat, IRQ_I8042_KBD, level);
 	}
 }
 
@@ -158,7 +138,8 @@ static void kbd_command(struct i8042 *kbc, uint8_t byte)
 
 static void kbc_reset_machine(struct i8042 *kbc)
 {
-	vm_request_stop(kbc->vm, VM_STOP_REBOOT, "reset through the i8042");
+	dev_request_stop(kbc->dev.plat, VM_STOP_REBOOT,
+			 "reset through the i8042");
 }
 
 static void kbc_write_data(struct i8042 *kbc, uint8_t byte)
@@ -246,7 +227,7 @@ static void i8042_io(struct i8042 *kbc, unsigned int port, uint8_t *data,
 			/* Linux reads one byte per interrupt: edge again. */
 			if (kbc->irq_level) {
 				kbc->irq_level = 0;
-				vm_irq_line(kbc->vm, IRQ_I8042_KBD, 0);
+				dev_irq_line(kbc->dev.plat, IRQ_I8042_KBD, 0);
 			}
 		}
 	} else if (port == PORT_I8042_CMD) {
@@ -260,20 +241,83 @@ static void i8042_io(struct i8042 *kbc, unsigned int port, uint8_t *data,
 	pthread_mutex_unlock(&kbc->lock);
 }
 
-void i8042_data_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
-		   uint8_t *data, unsigned int size, bool is_write)
+static void i8042_data_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
+			  uint8_t *data, unsigned int size, bool is_write)
 {
 	(void)vcpu;
 	(void)offset;
 	i8042_io(opaque, PORT_I8042_DATA, data, size, is_write);
 }
 
-void i8042_cmd_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
-		  uint8_t *data, unsigned int size, bool is_write)
+static void i8042_cmd_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
+			 uint8_t *data, unsigned int size, bool is_write)
 {
 	(void)vcpu;
 	(void)offset;
 	i8042_io(opaque, PORT_I8042_CMD, data, size, is_write);
+}
+
+/* Power-on state: translation on, AUX off, nothing buffered. Lock held. */
+static void kbc_power_on(struct i8042 *kbc)
+{
+	kbc->ctr = CTR_KBDINT | CTR_SYS | CTR_AUXDIS | CTR_XLATE;
+	kbc->status_cmd = kbc->pending_cmd = kbc->pending_kbd = 0;
+	kbc->ohead = kbc->ocount = 0;
+}
+
+static void i8042_reset(struct device *dev)
+{
+	struct i8042 *kbc = i8042_of(dev);
+
+	pthread_mutex_lock(&kbc->lock);
+	kbc_power_on(kbc);
+	kbc_update_irq(kbc);
+	pthread_mutex_unlock(&kbc->lock);
+}
+
+static void i8042_destroy(struct device *dev)
+{
+	struct i8042 *kbc = i8042_of(dev);
+
+	io_bus_unregister(dev->plat->pio, PORT_I8042_DATA, kbc);
+	io_bus_unregister(dev->plat->pio, PORT_I8042_CMD, kbc);
+	pthread_mutex_destroy(&kbc->lock);
+	free(kbc);
+}
+
+const struct device_ops i8042_ops = {
+	.name = "i8042",
+	.reset = i8042_reset,
+	.destroy = i8042_destroy,
+};
+
+struct i8042 *i8042_create(const struct dev_platform *plat)
+{
+	struct i8042 *kbc = calloc(1, sizeof(*kbc));
+
+	if (!kbc)
+		return NULL;
+	device_init(&kbc->dev, &i8042_ops, plat);
+	pthread_mutex_init(&kbc->lock, NULL);
+	kbc_power_on(kbc);
+	if (io_bus_register(plat->pio, PORT_I8042_DATA, 1, i8042_data_io, kbc,
+			    "i8042") < 0 ||
+	    io_bus_register(plat->pio, PORT_I8042_CMD, 1, i8042_cmd_io, kbc,
+			    "i8042") < 0) {
+		i8042_destroy(&kbc->dev);
+		return NULL;
+	}
+	return kbc;
+}
+
+struct device *i8042_device(struct i8042 *kbc)
+{
+	return &kbc->dev;
+}
+
+struct i8042 *i8042_of(struct device *dev)
+{
+	return container_of(dev, struct i8042, dev);
 }
 
 void i8042_send_ctrl_alt_del(struct i8042 *kbc)

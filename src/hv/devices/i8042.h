@@ -8,20 +8,16 @@
 #ifndef BH_HV_DEVICES_I8042_H
 #define BH_HV_DEVICES_I8042_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "hv/devices/device.h"
 
-struct vm;
-struct vcpu;
 struct i8042;
 
-struct i8042 *i8042_create(struct vm *vm);
-void i8042_destroy(struct i8042 *kbc);
-/* Port I/O handlers for the data (0x60) and command/status (0x64) ports. */
-void i8042_data_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
-		   uint8_t *data, unsigned int size, bool is_write);
-void i8042_cmd_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
-		  uint8_t *data, unsigned int size, bool is_write);
+extern const struct device_ops i8042_ops;
+
+/* Decodes ports 0x60 and 0x64 and raises IRQ 1. */
+struct i8042 *i8042_create(const struct dev_platform *plat);
+struct device *i8042_device(struct i8042 *kbc);
+struct i8042 *i8042_of(struct device *dev);
 /* Queues the scancodes for Ctrl-Alt-Del. */
 void i8042_send_ctrl_alt_del(struct i8042 *kbc);
 

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "hv/devices/pvpanic.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hv/devices/pci.h"
-#include "hv/vcpu.h"
-#include "hv/vm.h"
 
 #define PVPANIC_PANICKED 0x01
 #define PVPANIC_CRASH_LOADED 0x02
 
+struct pvpanic {
+	struct device dev;
+};
+
 static void pvpanic_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
 		       uint8_t *data, unsigned int size, bool is_write)
 {
-	struct vm *vm = opaque;
+	struct pvpanic *pp = opaque;
+	const struct dev_platform *plat = pp->dev.plat;
 
 	if (!is_write) {
 		memset(data, 0, size);
@@ -24,15 +28,28 @@ static void pvpanic_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
 	if (offset != 0)
 		return;
 	if (data[0] & PVPANIC_PANICKED) {
-		vcpu_log_state(vcpu, "guest kernel panic (pvpanic)");
-		vm_request_stop(vm, VM_STOP_CRASH, "guest kernel panic");
+		plat->ops->log_vcpu(plat->vm, vcpu,
+				    "guest kernel panic (pvpanic)");
+		dev_request_stop(plat, VM_STOP_CRASH, "guest kernel panic");
 	} else if (data[0] & PVPANIC_CRASH_LOADED) {
 		/* The guest is about to run its kdump kernel: let it. */
-		vcpu_log_state(vcpu, "guest kernel panic, crash kernel loaded");
+		plat->ops->log_vcpu(plat->vm, vcpu,
+				    "guest kernel panic, crash kernel loaded");
 	}
 }
 
-int pvpanic_add(struct vm *vm, struct pci_bus *bus)
+static void pvpanic_destroy(struct device *dev)
+{
+	/* Its PCI function and BAR go with the bus. */
+	free(container_of(dev, struct pvpanic, dev));
+}
+
+const struct device_ops pvpanic_ops = {
+	.name = "pvpanic",
+	.destroy = pvpanic_destroy,
+};
+
+struct device *pvpanic_create(const struct dev_platform *plat)
 {
 	static const struct pci_ids ids = {
 		.vendor = 0x1b36,
@@ -40,9 +57,17 @@ int pvpanic_add(struct vm *vm, struct pci_bus *bus)
 		.class_code = 0x088000,
 		.revision = 1,
 	};
-	struct pci_device *dev = pci_device_add(bus, "pvpanic", &ids);
+	struct pvpanic *pp = calloc(1, sizeof(*pp));
+	struct pci_device *pci;
 
-	if (!dev)
-		return -1;
-	return pci_device_add_bar(dev, 0, PCI_BAR_MEM32, 16, pvpanic_io, vm);
+	if (!pp)
+		return NULL;
+	device_init(&pp->dev, &pvpanic_ops, plat);
+	pci = pci_device_add(plat->pci, "pvpanic", &ids);
+	if (!pci || pci_device_add_bar(pci, 0, PCI_BAR_MEM32, false, 16,
+				       pvpanic_io, pp) < 0) {
+		free(pp);
+		return NULL;
+	}
+	return &pp->dev;
 }

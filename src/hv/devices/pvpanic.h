@@ -7,9 +7,11 @@
 #ifndef BH_HV_DEVICES_PVPANIC_H
 #define BH_HV_DEVICES_PVPANIC_H
 
-struct vm;
-struct pci_bus;
+#include "hv/devices/device.h"
 
-int pvpanic_add(struct vm *vm, struct pci_bus *bus);
+extern const struct device_ops pvpanic_ops;
+
+/* On the platform's PCI bus; NULL if it is full or out of memory. */
+struct device *pvpanic_create(const struct dev_platform *plat);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "hv/devices/iobus.h"
+
 /* Register offsets. */
 #define UART_RBR_THR 0
 #define UART_IER 1
@@ -42,37 +44,89 @@
 #define RX_QUEUE 4096 /* bigger than a real FIFO: the host never waits */
 
 struct serial {
+	struct device dev;
+	uint16_t port;
+	unsigned int irq;
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thri_pending; /* THR-empty interrupt not yet acknowledged */
 	uint8_t rx[RX_QUEUE];
 	size_t rx_head, rx_count;
 	int irq_level;
-	serial_irq_fn irq;
 	serial_tx_fn tx;
 	void *opaque;
 };
 
-struct serial *serial_create(serial_irq_fn irq, serial_tx_fn tx, void *opaque)
+static void serial_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
+		      uint8_t *data, unsigned int size, bool is_write);
+
+/* Power-on register state; the receive queue empties. Lock held. */
+static void serial_power_on(struct serial *s)
+{
+	s->ier = s->lcr = s->mcr = s->scr = s->fcr = s->dlm = 0;
+	s->dll = 12; /* 9600 baud, like firmware leaves it */
+	s->thri_pending = false;
+	s->rx_head = s->rx_count = 0;
+}
+
+static void serial_reset(struct device *dev)
+{
+	struct serial *s = serial_of(dev);
+
+	pthread_mutex_lock(&s->lock);
+	serial_power_on(s);
+	if (s->irq_level) {
+		s->irq_level = 0;
+		dev_irq_line(s->dev.plat, s->irq, 0);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void serial_destroy(struct device *dev)
+{
+	struct serial *s = serial_of(dev);
+
+	io_bus_unregister(dev->plat->pio, s->port, s);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const struct device_ops serial_ops = {
+	.name = "serial",
+	.reset = serial_reset,
+	.destroy = serial_destroy,
+};
+
+struct serial *serial_create(const struct dev_platform *plat, uint16_t port,
+			     unsigned int irq, serial_tx_fn tx, void *opaque)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	device_init(&s->dev, &serial_ops, plat);
 	pthread_mutex_init(&s->lock, NULL);
+	s->port = port;
 	s->irq = irq;
 	s->tx = tx;
 	s->opaque = opaque;
-	s->dll = 12; /* 9600 baud, like firmware leaves it */
+	serial_power_on(s);
+	if (io_bus_register(plat->pio, port, 8, serial_io, s, "serial") < 0) {
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
-void serial_destroy(struct serial *s)
+struct device *serial_device(struct serial *s)
 {
-	if (!s)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	return &s->dev;
+}
+
+struct serial *serial_of(struct device *dev)
+{
+	return container_of(dev, struct serial, dev);
 }
 
 /* The highest-priority pending interrupt, as IIR reports it. */
@@ -95,7 +149,7 @@ static void serial_update_irq(struct serial *s)
 		level = 0;
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		s->irq(s->opaque, level);
+		dev_irq_line(s->dev.plat, s->irq, level);
 	}
 }
 
@@ -216,8 +270,8 @@ static bool serial_write(struct serial *s, unsigned int reg, uint8_t v)
 	return false; /* LSR and MSR are read-only */
 }
 
-void serial_io(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
-	       unsigned int size, bool is_write)
+static void serial_io(void *opaque, struct vcpu *vcpu, uint64_t offset,
+		      uint8_t *data, unsigned int size, bool is_write)
 {
 	struct serial *s = opaque;
 	bool transmit = false;

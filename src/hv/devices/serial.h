@@ -7,21 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vm;
-struct serial;
-struct vcpu;
+#include "hv/devices/device.h"
 
-/* The line signalling the interrupt; level is 1 while one is pending. */
-typedef void (*serial_irq_fn)(void *opaque, int level);
+struct serial;
+
 /* Bytes the guest transmitted. */
 typedef void (*serial_tx_fn)(void *opaque, const uint8_t *buf, size_t len);
 
-struct serial *serial_create(serial_irq_fn irq, serial_tx_fn tx, void *opaque);
-void serial_destroy(struct serial *s);
+extern const struct device_ops serial_ops;
 
-/* The port I/O handler for the 8 registers (an io_handler_fn). */
-void serial_io(void *opaque, struct vcpu *vcpu, uint64_t offset, uint8_t *data,
-	       unsigned int size, bool is_write);
+/*
+ * A UART decoding 8 ports at port and raising platform line irq; what the
+ * guest sends goes to tx. NULL if out of memory or the ports are taken.
+ */
+struct serial *serial_create(const struct dev_platform *plat, uint16_t port,
+			     unsigned int irq, serial_tx_fn tx, void *opaque);
+struct device *serial_device(struct serial *s);
+/* The serial behind a device with serial_ops. */
+struct serial *serial_of(struct device *dev);
 
 /* Queues received bytes; returns how many fit (the rest must wait). */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);

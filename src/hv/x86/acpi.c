@@ -64,7 +64,7 @@ enum madt_type { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_LAPIC_NMI = 4 };
  * whenever ACPI is on) with the windows the hypervisor assigns BARs from,
  * and \_S5 with the sleep type our PM1a control register acts on.
  */
-static size_t dsdt_aml(uint8_t *buf, size_t cap)
+static size_t dsdt_aml(uint8_t *buf, size_t cap, uint64_t mmio64)
 {
 	struct aml a;
 
@@ -85,6 +85,7 @@ static size_t dsdt_aml(uint8_t *buf, size_t cap)
 	aml_res_word_io(&a, 0x0d00, 0xffff);
 	aml_res_dword_memory(&a, (uint32_t)LAYOUT_PCI_MMIO,
 			     (uint32_t)(LAYOUT_PCI_MMIO_END - 1));
+	aml_res_qword_memory(&a, mmio64, mmio64 + LAYOUT_PCI_MMIO64_SIZE - 1);
 	aml_resources_end(&a);
 	aml_close(&a); /* PCI0 */
 	aml_close(&a); /* \_SB */
@@ -183,12 +184,13 @@ static void madt_fill(uint8_t *madt, unsigned int ncpus, unsigned int ioapic_id)
 }
 
 size_t acpi_tables_build(uint8_t *buf, size_t len, uint64_t gpa,
-			 unsigned int ncpus, unsigned int ioapic_id)
+			 unsigned int ncpus, unsigned int ioapic_id,
+			 uint64_t mmio64)
 {
 	/* Offsets within buf; FACS must be 64-byte aligned. */
 	const size_t xsdt = 0x40, fadt = 0x80, facs = 0x1c0, dsdt = 0x200;
 	uint8_t aml[DSDT_AML_MAX];
-	const size_t aml_len = dsdt_aml(aml, sizeof(aml));
+	const size_t aml_len = dsdt_aml(aml, sizeof(aml), mmio64);
 	const size_t dsdt_len = SDT_HEADER_SIZE + aml_len;
 	const size_t madt = (dsdt + dsdt_len + 15) & ~(size_t)15;
 	uint8_t *p;

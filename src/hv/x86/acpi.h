@@ -20,11 +20,13 @@
 
 /*
  * Writes the tables for ncpus CPUs (APIC ids 0..ncpus-1, the IOAPIC's id
- * ioapic_id) into buf, which the guest sees at gpa (16-byte aligned).
+ * ioapic_id, the 64-bit PCI window at mmio64) into buf, which the guest
+ * sees at gpa (16-byte aligned).
  * Returns the bytes used, or 0 if buf is too small or ncpus out of range.
  * The RSDP is at the start of buf.
  */
 size_t acpi_tables_build(uint8_t *buf, size_t len, uint64_t gpa,
-			 unsigned int ncpus, unsigned int ioapic_id);
+			 unsigned int ncpus, unsigned int ioapic_id,
+			 uint64_t mmio64);
 
 #endif

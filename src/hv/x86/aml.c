@@ -25,12 +25,14 @@
 #define RES_END_TAG 0x79
 #define RES_DWORD_ADDRESS 0x87
 #define RES_WORD_ADDRESS 0x88
+#define RES_QWORD_ADDRESS 0x8a
 #define RES_TYPE_MEMORY 0
 #define RES_TYPE_IO 1
 #define RES_TYPE_BUS 2
 #define RES_PRODUCER_FIXED 0x0c /* producer, min and max fixed, + decode */
 #define RES_IO_ENTIRE_RANGE 0x03
 #define RES_MEM_READ_WRITE 0x01 /* non-cacheable */
+#define RES_MEM_CACHEABLE 0x02
 
 /* The room reserved for a package length while its object is open. */
 #define PKGLEN_ROOM 4
@@ -278,6 +280,23 @@ void aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t max)
 	put_le32(d + 14, max);
 	put_le32(d + 18, 0);
 	put_le32(d + 22, max - min + 1);
+	emit(a, d, sizeof(d));
+}
+
+void aml_res_qword_memory(struct aml *a, uint64_t min, uint64_t max)
+{
+	uint8_t d[46] = { RES_QWORD_ADDRESS,
+			  43,
+			  0,
+			  RES_TYPE_MEMORY,
+			  RES_PRODUCER_FIXED,
+			  RES_MEM_READ_WRITE | RES_MEM_CACHEABLE };
+
+	put_le64(d + 6, 0); /* granularity */
+	put_le64(d + 14, min);
+	put_le64(d + 22, max);
+	put_le64(d + 30, 0); /* translation */
+	put_le64(d + 38, max - min + 1);
 	emit(a, d, sizeof(d));
 }
 

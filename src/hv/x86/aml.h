@@ -46,6 +46,8 @@ void aml_res_io(struct aml *a, uint16_t base, uint8_t len);
 void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max);
 void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max);
 void aml_res_dword_memory(struct aml *a, uint32_t min, uint32_t max);
+/* A 64-bit cacheable read-write window (no prefetch: any BAR fits). */
+void aml_res_qword_memory(struct aml *a, uint64_t min, uint64_t max);
 void aml_resources_end(struct aml *a);
 
 #endif

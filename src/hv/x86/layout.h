@@ -30,6 +30,12 @@
 #define LAYOUT_KVM_IDENTITY_MAP 0xfeffc000ull
 #define LAYOUT_KVM_TSS 0xfeffd000ull
 #define LAYOUT_HIGH_RAM 0x100000000ull
+/* The 64-bit PCI window: above RAM, aligned to 1 GiB, 16 GiB long. */
+#define LAYOUT_PCI_MMIO64_ALIGN (1ull << 30)
+#define LAYOUT_PCI_MMIO64_SIZE (16ull << 30)
+#define LAYOUT_PCI_MMIO64(high_ram)                                     \
+	((LAYOUT_HIGH_RAM + (high_ram) + LAYOUT_PCI_MMIO64_ALIGN - 1) & \
+	 ~(LAYOUT_PCI_MMIO64_ALIGN - 1))
 
 /* I/O ports owned by the platform (beyond the in-kernel PIC, PIT, RTC). */
 #define PORT_SERIAL_COM1 0x3f8

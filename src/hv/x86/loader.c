@@ -154,7 +154,8 @@ int x86_boot_load(struct guest_mem *mem, const struct boot_files *f,
 
 	if (!acpi_tables_build(mem->host + LAYOUT_ACPI, LAYOUT_ACPI_SIZE,
 			       LAYOUT_ACPI, f->nvcpus,
-			       mptable_ioapic_id(f->nvcpus)) ||
+			       mptable_ioapic_id(f->nvcpus),
+			       LAYOUT_PCI_MMIO64(mem->layout.high_size)) ||
 	    !mptable_build(mem->host + LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE,
 			   LAYOUT_MPTABLE, f->nvcpus)) {
 		snprintf(err, errlen,
