@@ -90,13 +90,18 @@ static void role_a(void)
 	CHECK_EQ("a: spoofed source port refused",
 		 send(9999, 0, PORT_HOST, "x"), -1);
 	gprintf("a: waiting for messages\n");
-	/* One from b and one from the host, in either order. */
-	for (int n = 0; n < 2; n++) {
+	/*
+	 * Two from b ("from b", then "done" once b has looked at our ring:
+	 * we stay until then) and one from the host, in any order.
+	 */
+	for (int n = 0; n < 3; n++) {
 		src = receive(text, sizeof(text));
 		if (src.domid == 4) {
 			CHECK_EQ("a: b's message names b's port", src.aport,
 				 PORT_B);
-			check(!memcmp(text, "from b", 7), "a: b's text", 0, 0);
+			check(!memcmp(text, "from b", 7) ||
+				      !memcmp(text, "done", 5),
+			      "a: b's text", 0, 0);
 		} else if (src.domid == 0) {
 			CHECK_EQ("a: the host's message names its port",
 				 src.aport, PORT_HOST);
@@ -127,6 +132,8 @@ static void role_b(void)
 	CHECK_EQ("b: a's ring exists and is shared",
 		 query_flags(3, PORT_A) & (HMX_RING_EXISTS | HMX_RING_SHARED),
 		 HMX_RING_EXISTS | HMX_RING_SHARED);
+	/* a waits for this before it exits and its ring goes. */
+	CHECK_EQ("b: tell a we are done", send(PORT_B, 3, PORT_A, "done"), 4);
 	CHECK_EQ("b: the host's ring does not exist for b",
 		 query_flags(0, PORT_HOST), 0);
 }

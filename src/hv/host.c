@@ -186,6 +186,8 @@ fail:
 	if (cfg->console_fd >= 0)
 		close(cfg->console_fd);
 	cfg->console_fd = -1;
+	for (unsigned int i = 0; i < cfg->nvhost; i++)
+		close(cfg->vhost[i].sock);
 	return NULL;
 }
 

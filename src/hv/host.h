@@ -61,7 +61,8 @@ struct hv_vm *hv_host_find_domid(struct hv_host *host, uint16_t domid);
  * Creates (and, if start, starts) a VM; cfg->domid 0 means "allocate".
  * With hmx, the VM gets the HMX controller (cfg->hmx is set here).
  * On failure returns NULL with a reason in err. The fds in cfg stay the
- * caller's except console_fd, which the VM owns from the call on.
+ * caller's except console_fd and the vhost-user sockets, which the VM
+ * owns from the call on.
  */
 struct hv_vm *hv_host_create_vm(struct hv_host *host, struct vm_config *cfg,
 				bool start, bool hmx, char *err, size_t errlen);

@@ -157,6 +157,8 @@ static const struct rule serve_rules[] = {
 		  SCMP_CMP_EQ, SO_TYPE, 0),
 	ALLOW_IF2(SCMP_SYS(setsockopt), 1, SCMP_CMP_EQ, SOL_SOCKET, 0, 2,
 		  SCMP_CMP_EQ, SO_SNDTIMEO, 0),
+	/* vhost-user device models: bounded waits for their replies. */
+	{ SCMP_SYS(ppoll), SCMP_ACT_ALLOW, 0, { { 0 } } },
 };
 
 /*

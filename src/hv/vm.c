@@ -20,6 +20,8 @@
 #include "hv/devices/serial.h"
 #include "hv/kvm.h"
 #include "hv/vcpu.h"
+#include "hv/virtio/vhost_user_front.h"
+#include "hv/virtio/virtio_pci.h"
 #include "hv/x86/layout.h"
 #include "hv/x86/loader.h"
 
@@ -82,6 +84,11 @@ static void plat_request_stop(void *vm, enum vm_stop_reason reason,
 	vm_request_stop(vm, reason, detail);
 }
 
+static bool plat_stopping(void *vm)
+{
+	return vm_stop_reason(vm) != VM_STOP_NONE;
+}
+
 static void plat_log_vcpu(void *opaque, struct vcpu *vcpu, const char *why)
 {
 	struct vm *vm = opaque;
@@ -137,6 +144,7 @@ static const struct dev_platform_ops vm_platform_ops = {
 	.irq_line = plat_irq_line,
 	.signal_msi = plat_signal_msi,
 	.request_stop = plat_request_stop,
+	.stopping = plat_stopping,
 	.log_vcpu = plat_log_vcpu,
 	.ioeventfd = plat_ioeventfd,
 	.msi_route = plat_msi_route,
@@ -333,9 +341,38 @@ static int vm_add(struct vm *vm, struct device *dev, const char *what,
 	return 0;
 }
 
-static int vm_create_devices(struct vm *vm, struct hmx_host *hmx, char *err,
-			     size_t errlen)
+/* A vhost-user device model behind a virtio-pci function. */
+static int vm_add_vhost_user(struct vm *vm, const struct vm_vhost_user *v,
+			     char *err, size_t errlen)
 {
+	struct virtio_backend be;
+	struct virtio_pci *vp;
+	struct vhu_front *f;
+
+	f = vhu_front_connect(&vm->plat, v->name, v->sock, v->device_id, &be,
+			      err, errlen);
+	if (!f)
+		return -1;
+	vp = virtio_pci_create(&vm->plat, v->name, &be, err, errlen);
+	if (!vp) {
+		vhu_front_free(f);
+		return -1;
+	}
+	device_list_add(&vm->devices, virtio_pci_device(vp));
+	return 0;
+}
+
+static void close_vhost_sockets(const struct vm_config *cfg, unsigned int from)
+{
+	for (unsigned int i = from; i < cfg->nvhost; i++)
+		if (cfg->vhost[i].sock >= 0)
+			close(cfg->vhost[i].sock);
+}
+
+static int vm_create_devices(struct vm *vm, const struct vm_config *cfg,
+			     char *err, size_t errlen)
+{
+	struct hmx_host *hmx = cfg->hmx;
 	struct dev_platform *p = &vm->plat;
 	struct serial *serial;
 	struct i8042 *kbc;
@@ -362,11 +399,16 @@ static int vm_create_devices(struct vm *vm, struct hmx_host *hmx, char *err,
 		return -1;
 	if (vm_add(vm, pvpanic_create(p), "pvpanic", err, errlen) < 0)
 		return -1;
-	if (hmx &&
-	    !(vm_add(vm, hmx_dev_create(p, hmx), "HMX", err, errlen) == 0))
+	if (hmx && vm_add(vm, hmx_dev_create(p, hmx), "HMX", err, errlen) < 0)
 		return vm_fail(err, errlen,
 			       "HMX: cannot add domain %u (in use?)",
 			       vm->domid);
+	for (unsigned int i = 0; i < cfg->nvhost; i++) {
+		if (vm_add_vhost_user(vm, &cfg->vhost[i], err, errlen) < 0) {
+			close_vhost_sockets(cfg, i + 1);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -412,7 +454,7 @@ struct vm *vm_create(const struct kvm_host *kvm, const struct vm_config *cfg,
 		     char *err, size_t errlen)
 {
 	struct vm *vm;
-	unsigned int i;
+	unsigned int i, vhost_from = 0;
 	int console_fd = cfg->console_fd;
 
 	if (vm_check_config(cfg, err, errlen) < 0)
@@ -466,7 +508,8 @@ struct vm *vm_create(const struct kvm_host *kvm, const struct vm_config *cfg,
 	if (vm_create_kvm(vm, err, errlen) < 0)
 		goto fail;
 	vm->irq.vm_fd = vm->fd;
-	if (vm_create_devices(vm, cfg->hmx, err, errlen) < 0)
+	vhost_from = cfg->nvhost; /* vm_create_devices consumes them all */
+	if (vm_create_devices(vm, cfg, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i] = vcpu_create(vm, i, err, errlen);
@@ -478,9 +521,11 @@ struct vm *vm_create(const struct kvm_host *kvm, const struct vm_config *cfg,
 	vm->state = VM_STATE_CREATED;
 	return vm;
 fail:
+	close_vhost_sockets(cfg, vhost_from);
 	vm_destroy(vm);
 	return NULL;
 fail_early:
+	close_vhost_sockets(cfg, 0);
 	if (console_fd >= 0)
 		close(console_fd);
 	return NULL;

@@ -37,6 +37,15 @@ enum vm_state {
 	VM_STATE_STOPPED,
 };
 
+/* A virtio device served by a vhost-user device model. */
+struct vm_vhost_user {
+	const char *name; /* for logs and stop reasons: "xvda" */
+	uint16_t device_id; /* virtio type: 2 block */
+	int sock; /* connected to the device model; vm_create takes it */
+};
+
+#define VM_VHOST_USER_MAX 16
+
 struct vm_config {
 	const char *name;
 	uint16_t domid;
@@ -48,6 +57,8 @@ struct vm_config {
 	int console_fd; /* guest output is written here; -1 for none */
 	struct hmx_host *hmx; /* NULL: no HMX controller */
 	struct event_loop *loop; /* serves devices' host-side descriptors */
+	const struct vm_vhost_user *vhost; /* in PCI slot order */
+	unsigned int nvhost;
 };
 
 struct vm {

@@ -12,7 +12,7 @@
 struct json_object;
 
 #define MSG_MAX_BYTES 65536
-#define MSG_MAX_FDS 4
+#define MSG_MAX_FDS 24
 
 /* Sends obj with nfds descriptors. Returns 0 or a negative errno. */
 int msg_send(int sock, struct json_object *obj, const int *fds, size_t nfds);

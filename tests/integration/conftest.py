@@ -77,12 +77,17 @@ class Hypervisor:
             [str(HV), "serve", "--socket", self.socket, *args],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"))
         deadline = time.monotonic() + 10
-        while not os.path.exists(self.socket):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("bulkhead-hv serve did not start:\n" +
-                                   self.log.read_text())
-            time.sleep(0.02)
-        self.client = HvClient(self.socket)
+        # The socket exists from bind(), but takes connections from listen().
+        while True:
+            try:
+                self.client = HvClient(self.socket)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if self.proc.poll() is not None or \
+                        time.monotonic() > deadline:
+                    raise RuntimeError("bulkhead-hv serve did not start:\n"
+                                       + self.log.read_text())
+                time.sleep(0.02)
 
     def stop(self):
         """Asks the hypervisor to quit; returns its exit status."""

@@ -84,8 +84,9 @@ class HvClient:
 
     def create_vm(self, name, kernel, memory_mib=256, vcpus=1, cmdline="",
                   initrd=None, console_log=None, start=True, domid=None,
-                  hmx=None, **extra):
+                  hmx=None, disks=(), **extra):
         """Opens the files here and passes them as fds, as a toolstack does;
+        disks: (name, connected vhost-user socket) pairs, in slot order;
         extra: more vm.create fields (vsock_socket)."""
         files = [open(kernel, "rb")]
         fields = dict(name=name, memory_mib=memory_mib, vcpus=vcpus,
@@ -100,9 +101,15 @@ class HvClient:
         if console_log:
             files.append(open(console_log, "ab"))
             fields["console_fd"] = len(files) - 1
+        fds = [f.fileno() for f in files]
+        if disks:
+            fields["devices"] = []
+            for disk, sock in disks:
+                fields["devices"].append(
+                    dict(type="virtio-blk", name=disk, fd=len(fds)))
+                fds.append(sock.fileno())
         try:
-            return self.call("vm.create", fds=[f.fileno() for f in files],
-                             **fields)["vm"]
+            return self.call("vm.create", fds=fds, **fields)["vm"]
         finally:
             for f in files:
                 f.close()

@@ -93,6 +93,11 @@ static void f_request_stop(void *vm, enum vm_stop_reason reason,
 	}
 }
 
+static bool f_stopping(void *vm)
+{
+	return ((struct fake *)vm)->stop != VM_STOP_NONE;
+}
+
 static void f_log_vcpu(void *vm, struct vcpu *vcpu, const char *why)
 {
 	struct fake *f = vm;
@@ -153,6 +158,7 @@ static const struct dev_platform_ops fake_ops = {
 	.irq_line = f_irq_line,
 	.signal_msi = f_signal_msi,
 	.request_stop = f_request_stop,
+	.stopping = f_stopping,
 	.log_vcpu = f_log_vcpu,
 	.ioeventfd = f_ioeventfd,
 	.msi_route = f_msi_route,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Control operations on the host and its VMs. */
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,15 +103,76 @@ static void op_subscribe(struct control_server *srv, struct request *req,
 	request_only_keys(req, keys); /* the server marks the client */
 }
 
+/*
+ * "devices": [{"type": "virtio-blk", "name": "xvda", "fd": N}, ...]: a
+ * connected vhost-user socket per device, in PCI slot order. Each fd may
+ * be named once, and by nothing else in the request.
+ */
+static unsigned int request_devices(struct request *req,
+				    struct vm_vhost_user *out,
+				    const int *used, unsigned int nused)
+{
+	static const char *const keys[] = { "type", "name", "fd", NULL };
+	json_object *arr =
+		request_array(req, "devices", false, VM_VHOST_USER_MAX);
+	unsigned int n = 0;
+
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *d = json_object_array_get_idx(arr, i);
+		const char *type;
+		int fd;
+
+		if (!json_object_is_type(d, json_type_object)) {
+			request_fail(req, "devices[%zu] must be an object", i);
+			return 0;
+		}
+		request_only_keys_in(req, d, keys, "a device");
+		type = request_string_in(req, d, "type", true, 32);
+		out[n].name = request_string_in(req, d, "name", true, 31);
+		fd = request_fd_in(req, d, "fd", true);
+		if (request_failed(req))
+			return 0;
+		if (strcmp(type, "virtio-blk")) {
+			request_fail(req,
+				     "devices[%zu]: type \"%s\" is not one of: virtio-blk",
+				     i, type);
+			return 0;
+		}
+		for (unsigned int j = 0; j < nused + n; j++) {
+			if ((j < nused ? used[j] : out[j - nused].sock) == fd) {
+				request_fail(req,
+					     "devices[%zu]: fd is already used by another field",
+					     i);
+				return 0;
+			}
+		}
+		for (unsigned int j = 0; j < n; j++) {
+			if (!strcmp(out[j].name, out[n].name)) {
+				request_fail(req,
+					     "devices[%zu]: name \"%s\" is given twice",
+					     i, out[n].name);
+				return 0;
+			}
+		}
+		out[n].device_id = 2; /* virtio block */
+		out[n].sock = fd;
+		n++;
+	}
+	return n;
+}
+
 static void op_vm_create(struct control_server *srv, struct request *req,
 			 json_object *reply)
 {
 	static const char *const keys[] = {
-		"op",	 "id",	    "name",	    "domid",	 "memory_mib",
-		"vcpus", "cmdline", "kernel_fd",    "initrd_fd", "console_fd",
-		"start", "hmx",	    "vsock_socket", NULL,
+		"op",	     "id",	  "name",  "domid", "memory_mib",
+		"vcpus",     "cmdline",	  "kernel_fd",	    "initrd_fd",
+		"console_fd", "start",	  "hmx",   "vsock_socket", "devices",
+		NULL,
 	};
+	struct vm_vhost_user devices[VM_VHOST_USER_MAX];
 	struct vm_config cfg = { 0 };
+	int used[3];
 	const char *vsock_path;
 	struct hv_vm *e;
 	char err[512];
@@ -136,6 +198,13 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 	vsock_path = request_string(req, "vsock_socket", false, 107);
 	if (request_failed(req))
 		return;
+	used[0] = cfg.kernel_fd;
+	used[1] = cfg.initrd_fd;
+	used[2] = cfg.console_fd;
+	cfg.vhost = devices;
+	cfg.nvhost = request_devices(req, devices, used, 3);
+	if (request_failed(req))
+		return;
 	if (vsock_path && !hmx) {
 		request_fail(req, "vsock_socket: needs hmx");
 		return;
@@ -149,6 +218,8 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)
 		request_take_fd(req, cfg.console_fd); /* the VM owns it now */
+	for (unsigned int i = 0; i < cfg.nvhost; i++)
+		request_take_fd(req, devices[i].sock); /* so do these */
 	e = hv_host_create_vm(srv->host, &cfg, false, hmx, err, sizeof(err));
 	if (!e) {
 		request_fail(req, "%s", err);

@@ -170,10 +170,11 @@ bool request_bool(struct request *req, const char *key, bool dflt)
 	return json_object_get_boolean(v);
 }
 
-int request_fd(struct request *req, const char *key, bool required)
+int request_fd_in(struct request *req, json_object *obj, const char *key,
+		  bool required)
 {
-	uint64_t i = request_uint(req, key, required, 0, CONTROL_MAX_FDS - 1,
-				  UINT64_MAX);
+	uint64_t i = request_uint_in(req, obj, key, required, 0,
+				     CONTROL_MAX_FDS - 1, UINT64_MAX);
 
 	if (i == UINT64_MAX || request_failed(req))
 		return -1;
@@ -185,6 +186,11 @@ int request_fd(struct request *req, const char *key, bool required)
 		return -1;
 	}
 	return req->fds[i];
+}
+
+int request_fd(struct request *req, const char *key, bool required)
+{
+	return request_fd_in(req, req->obj, key, required);
 }
 
 void request_take_fd(struct request *req, int fd)

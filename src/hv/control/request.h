@@ -55,6 +55,8 @@ const char *request_string_in(struct request *req, json_object *obj,
  * The request keeps ownership until request_take_fd.
  */
 int request_fd(struct request *req, const char *key, bool required);
+int request_fd_in(struct request *req, json_object *obj, const char *key,
+		  bool required);
 /* Transfers ownership of fd to the caller. */
 void request_take_fd(struct request *req, int fd);
 /* Closes every fd the handler did not take. */

@@ -12,7 +12,7 @@
 
 #define CONTROL_PROTOCOL_VERSION 1
 #define CONTROL_MAX_MSG (64 * 1024)
-#define CONTROL_MAX_FDS 4
+#define CONTROL_MAX_FDS 24
 
 /*
  * Receives one message into buf (NUL-terminated; at most len - 1 bytes)

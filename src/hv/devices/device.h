@@ -30,6 +30,8 @@ struct dev_platform_ops {
 	int (*signal_msi)(void *vm, uint64_t addr, uint32_t data);
 	void (*request_stop)(void *vm, enum vm_stop_reason reason,
 			     const char *detail);
+	/* True once a stop was requested: long waits give up then. */
+	bool (*stopping)(void *vm);
 	/* Logs why and vcpu's registers (vcpu is the accessing one). */
 	void (*log_vcpu)(void *vm, struct vcpu *vcpu, const char *why);
 	/*

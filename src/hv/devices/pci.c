@@ -179,28 +179,41 @@ static void pci_bus_reset(struct device *d)
 	pthread_mutex_unlock(&bus->lock);
 }
 
+/* Unmaps, frees and forgets a function; bus lock held. */
+static void pci_device_free(struct pci_device *dev)
+{
+	const struct dev_platform *plat = dev->bus->dev.plat;
+
+	for (unsigned int b = 0; b < PCI_BARS; b++) {
+		const struct pci_bar *bar = &dev->bar[b];
+
+		if (bar->mapped)
+			io_bus_unregister(bar->kind == PCI_BAR_IO ? plat->pio :
+								    plat->mmio,
+					  bar->mapped_at, bar->opaque);
+	}
+	pci_msix_destroy(dev);
+	dev->bus->slot[dev->slot] = NULL;
+	free(dev);
+}
+
+void pci_device_remove(struct pci_device *dev)
+{
+	struct pci_bus *bus = dev->bus;
+
+	pthread_mutex_lock(&bus->lock);
+	pci_device_free(dev);
+	pthread_mutex_unlock(&bus->lock);
+}
+
 static void pci_bus_destroy(struct device *d)
 {
 	struct pci_bus *bus = pci_bus_of(d);
-	unsigned int i;
 
 	io_bus_unregister(d->plat->pio, PORT_PCI_CONFIG_ADDRESS, bus);
-	for (i = 0; i < PCI_SLOTS; i++) {
-		struct pci_device *dev = bus->slot[i];
-
-		if (!dev)
-			continue;
-		for (unsigned int b = 0; b < PCI_BARS; b++)
-			if (dev->bar[b].mapped)
-				io_bus_unregister(dev->bar[b].kind ==
-								  PCI_BAR_IO ?
-							  d->plat->pio :
-							  d->plat->mmio,
-						  dev->bar[b].mapped_at,
-						  dev->bar[b].opaque);
-		pci_msix_destroy(dev);
-		free(dev);
-	}
+	for (unsigned int i = 0; i < PCI_SLOTS; i++)
+		if (bus->slot[i])
+			pci_device_free(bus->slot[i]);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }

@@ -100,6 +100,9 @@ const struct dev_platform *pci_bus_platform(const struct pci_bus *bus);
 struct pci_device *pci_device_add(struct pci_bus *bus, const char *name,
 				  const struct pci_ids *ids);
 
+/* Takes a function off the bus (its BARs, MSI-X state and slot). */
+void pci_device_remove(struct pci_device *dev);
+
 void pci_device_set_hooks(struct pci_device *dev,
 			  const struct pci_device_hooks *hooks, void *opaque);
 
