@@ -109,8 +109,8 @@ static void op_subscribe(struct control_server *srv, struct request *req,
  * be named once, and by nothing else in the request.
  */
 static unsigned int request_devices(struct request *req,
-				    struct vm_vhost_user *out,
-				    const int *used, unsigned int nused)
+				    struct vm_vhost_user *out, const int *used,
+				    unsigned int nused)
 {
 	static const char *const keys[] = { "type", "name", "fd", NULL };
 	json_object *arr =
@@ -133,24 +133,27 @@ static unsigned int request_devices(struct request *req,
 		if (request_failed(req))
 			return 0;
 		if (strcmp(type, "virtio-blk")) {
-			request_fail(req,
-				     "devices[%zu]: type \"%s\" is not one of: virtio-blk",
-				     i, type);
+			request_fail(
+				req,
+				"devices[%zu]: type \"%s\" is not one of: virtio-blk",
+				i, type);
 			return 0;
 		}
 		for (unsigned int j = 0; j < nused + n; j++) {
 			if ((j < nused ? used[j] : out[j - nused].sock) == fd) {
-				request_fail(req,
-					     "devices[%zu]: fd is already used by another field",
-					     i);
+				request_fail(
+					req,
+					"devices[%zu]: fd is already used by another field",
+					i);
 				return 0;
 			}
 		}
 		for (unsigned int j = 0; j < n; j++) {
 			if (!strcmp(out[j].name, out[n].name)) {
-				request_fail(req,
-					     "devices[%zu]: name \"%s\" is given twice",
-					     i, out[n].name);
+				request_fail(
+					req,
+					"devices[%zu]: name \"%s\" is given twice",
+					i, out[n].name);
 				return 0;
 			}
 		}
@@ -165,10 +168,9 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 			 json_object *reply)
 {
 	static const char *const keys[] = {
-		"op",	     "id",	  "name",  "domid", "memory_mib",
-		"vcpus",     "cmdline",	  "kernel_fd",	    "initrd_fd",
-		"console_fd", "start",	  "hmx",   "vsock_socket", "devices",
-		NULL,
+		"op",	 "id",	    "name",	    "domid",	 "memory_mib",
+		"vcpus", "cmdline", "kernel_fd",    "initrd_fd", "console_fd",
+		"start", "hmx",	    "vsock_socket", "devices",	 NULL,
 	};
 	struct vm_vhost_user devices[VM_VHOST_USER_MAX];
 	struct vm_config cfg = { 0 };
