@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * xl disk specifications: every form the parser accepts, every error with
- * where it points.
+ * where it points, and the disk list of a definition (order, clashes,
+ * bounds, messages located at the element).
  */
 #include "toolstack_test.h"
 
@@ -430,6 +431,114 @@ static void test_errors(void **state)
 		"target: expected a path of at most 4095 bytes once resolved against the file's directory");
 }
 
+/* disk = [ ... ] in a definition. */
+static void test_disk_list(void **state)
+{
+	char text[2400], *p;
+	struct vmcfg *cfg;
+
+	(void)state;
+	/* Kept sorted by disk number, each knowing where it was written. */
+	cfg = parse_with("disk = [ 'c.img,,xvdc', '/dev/vg/a,raw,hda,ro',\n"
+			 "         'b.qcow2,qcow2,xvdb' ]\n");
+	assert_int_equal(cfg->ndisks, 3);
+	assert_string_equal(cfg->disks[0].vdev, "hda");
+	assert_string_equal(cfg->disks[0].target, "/dev/vg/a");
+	assert_true(cfg->disks[0].readonly);
+	assert_int_equal(cfg->disks[0].element, 1);
+	assert_int_equal(cfg->disks[0].line, 4);
+	assert_int_equal(cfg->disks[0].column, 25);
+	assert_string_equal(cfg->disks[1].vdev, "xvdb");
+	assert_string_equal(cfg->disks[1].target, "/cfg/b.qcow2");
+	assert_int_equal(cfg->disks[1].format, DISK_FORMAT_QCOW2);
+	assert_int_equal(cfg->disks[1].element, 2);
+	assert_int_equal(cfg->disks[1].line, 5);
+	assert_int_equal(cfg->disks[1].column, 10);
+	assert_string_equal(cfg->disks[2].vdev, "xvdc");
+	assert_string_equal(cfg->disks[2].target, "/cfg/c.img");
+	assert_int_equal(cfg->disks[2].element, 0);
+	assert_int_equal(cfg->nwarnings, 0);
+	vmcfg_free(cfg);
+	cfg = parse_with("disk = []\n");
+	assert_int_equal(cfg->ndisks, 0);
+	vmcfg_free(cfg);
+	/* A read-only disk may be given twice. */
+	cfg = parse_with("disk = [ '/iso,,xvda,ro', '/iso,,xvdb,ro' ]\n");
+	assert_int_equal(cfg->ndisks, 2);
+	vmcfg_free(cfg);
+
+	/* Errors point at the element, and into it. */
+	parse_with_fails(
+		"disk = [ '/a,,xvda',\n  '/x,raw,xvdq,rw,bogus' ]\n", 5, 3,
+		"web.cfg:5:3: disk[1]: \"/x,raw,xvdq,rw,bogus\": unknown disk key \"bogus\" (target, format, vdev and access are all given) (at character 16 of the spec)");
+	parse_with_fails(
+		"disk = [ '/caf\xc3\xa9,raw,xvda,rx' ]\n", 4, 10,
+		"disk[0]: \"/caf\\xc3\\xa9,raw,xvda,rx\": access: unknown access \"rx\": expected ro, r, rw or w (at character 16 of the spec)");
+	parse_with_fails("disk = [ '' ]\n", 4, 10,
+			 "disk[0]: \"\": target missing");
+	parse_with_fails(
+		"disk = [ '/a,,xvda', '/b,,hda' ]\n", 4, 22,
+		"web.cfg:4:22: disk[1]: vdev \"hda\" is the same disk as \"xvda\" of disk[0] (line 4): both are disk 0");
+	parse_with_fails("disk = [ '/a,,xvdb',\n '/b,,d1p0' ]\n", 5, 2,
+			 "disk[1]: vdev \"d1p0\" is the same disk as \"xvdb\"");
+	parse_with_fails(
+		"disk = [ '/a,,xvda,ro', '/a,,xvdb' ]\n", 4, 25,
+		"disk[1]: target \"/a\" is also the target of disk[0] (line 4); only a read-only disk may be given twice");
+	parse_with_fails("disk = [ 'a,,xvda', '/cfg/a,,xvdb,ro' ]\n", 4, 21,
+			 "target \"/cfg/a\" is also the target of disk[0]");
+	parse_with_fails(
+		"disk = 'a,,xvda'\n", 4, 8,
+		"disk: expected a list of quoted disk specs [ \"/path/disk.img,raw,xvda,rw\", ... ], got \"a,,xvda\"");
+	parse_with_fails(
+		"disk = [ '/a,,xvda', xvdb ]\n", 4, 22,
+		"disk: expected a quoted string as each list element, got xvdb");
+
+	/* At most 16 disks. */
+	p = text + sprintf(text, "disk = [");
+	for (int i = 0; i < 16; i++)
+		p += sprintf(p, "'/d%c,,xvd%c',", 'a' + i, 'a' + i);
+	strcpy(p, "]\n");
+	cfg = parse_with(text);
+	assert_int_equal(cfg->ndisks, VMCFG_DISKS_MAX);
+	assert_string_equal(cfg->disks[15].vdev, "xvdp");
+	vmcfg_free(cfg);
+	strcpy(p, "'/dq,,xvdq']\n");
+	parse_with_fails(text, 4, 9 + 16 * 12,
+			 "web.cfg:4:201: disk: at most 16 disks, got 17");
+
+	/* One spec is at most 1024 bytes. */
+	p = text + sprintf(text, "disk = [ 'vdev=xvda,target=/");
+	memset(p, 't', VMCFG_SPEC_MAX - 18);
+	strcpy(p + VMCFG_SPEC_MAX - 18, "' ]\n");
+	cfg = parse_with(text);
+	assert_int_equal(strlen(cfg->disks[0].target), VMCFG_SPEC_MAX - 17);
+	vmcfg_free(cfg);
+	strcpy(p + VMCFG_SPEC_MAX - 18, "t' ]\n");
+	parse_with_fails(
+		text, 4, 10,
+		"disk: expected a disk spec of at most 1024 bytes, got \"vdev=xvda");
+}
+
+/* Without a base directory, a relative target is refused like a kernel. */
+static void test_disk_list_without_base(void **state)
+{
+	static const char text[] = "name = 'a'\nmemory = 64\nkernel = '/k'\n"
+				   "disk = [ '/abs,,xvda', 'rel,,xvdb' ]\n";
+	struct cfg_error err;
+	struct vmcfg *cfg;
+
+	(void)state;
+	assert_int_equal(vmcfg_parse_buffer(text, strlen(text), "b.cfg", NULL,
+					    &cfg, &err),
+			 -EINVAL);
+	assert_null(cfg);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.column, 24);
+	assert_string_equal(
+		err.msg,
+		"disk[1]: \"rel,,xvdb\": target: expected an absolute path (relative paths need a file to be relative to) (at character 1 of the spec)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_vdev_numbering),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_disk_list),
+		cmocka_unit_test(test_disk_list_without_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,7 +102,7 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 	json_object_object_add(o, "registered",
 			       json_object_new_boolean(r->registered));
 	if (cfg) {
-		jadd_str(o, "type", vm_type_name(cfg->type));
+		jadd_str(o, "type", vm_role_name(cfg->role));
 		jadd_int(o, "memory_mib", cfg->memory_mib);
 		jadd_int(o, "vcpus", cfg->vcpus);
 		json_object_object_add(o, "hmx",
