@@ -83,7 +83,7 @@ static void check_cfg(const struct vmcfg *cfg)
 	check(cfg->memory_mib >= VMCFG_MEMORY_MIN_MIB &&
 	      cfg->memory_mib <= VMCFG_MEMORY_MAX_MIB);
 	check(cfg->vcpus >= 1 && cfg->vcpus <= VMCFG_VCPUS_MAX);
-	check((unsigned int)cfg->type < VM_TYPE_COUNT);
+	check((unsigned int)cfg->role < VM_ROLE_COUNT);
 	check_path(cfg->kernel);
 	if (cfg->ramdisk)
 		check_path(cfg->ramdisk);
@@ -96,20 +96,40 @@ static void check_cfg(const struct vmcfg *cfg)
 	for (size_t i = 0; i < cfg->nrules; i++)
 		check_rule_roundtrip(&cfg->rules[i]);
 	check(cfg->ndisks <= VMCFG_DISKS_MAX && cfg->nvifs <= VMCFG_VIFS_MAX);
-	for (size_t i = 0; i < cfg->ndisks; i++)
-		check(cfg->disks[i][0] &&
-		      strlen(cfg->disks[i]) <= VMCFG_SPEC_MAX);
+	for (size_t i = 0; i < cfg->ndisks; i++) {
+		const struct disk_spec *d = &cfg->disks[i];
+		uint32_t index;
+
+		check_path(d->target);
+		check(!disk_vdev_index(d->vdev, strlen(d->vdev), &index) &&
+		      index == d->index);
+		/* Sorted, so each guest disk is named once. */
+		check(i == 0 || cfg->disks[i - 1].index < d->index);
+		check(d->format == DISK_FORMAT_RAW ||
+		      (d->format == DISK_FORMAT_QCOW2 &&
+		       d->backend == DISK_BACKEND_BULKHEAD_BLK));
+		check(d->backend != DISK_BACKEND_VHOST_USER ||
+		      strlen(d->target) <= DISK_SOCKET_PATH_MAX);
+		check(d->element < VMCFG_DISKS_MAX && d->line);
+		for (size_t j = 0; j < i; j++)
+			check(d->element != cfg->disks[j].element &&
+			      (strcmp(d->target, cfg->disks[j].target) ||
+			       (d->readonly && cfg->disks[j].readonly)));
+	}
 	for (size_t i = 0; i < cfg->nvifs; i++)
-		check(cfg->vifs[i][0] &&
-		      strlen(cfg->vifs[i]) <= VMCFG_SPEC_MAX);
+		check(strlen(cfg->vifs[i]) <= VMCFG_SPEC_MAX);
+	check(cfg->nwarnings == (cfg->nvifs ? 1u : 0u));
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		check(printable_ascii(cfg->warnings[i].msg) &&
+		      cfg->warnings[i].line);
 }
 
 /* Peers with rules of their own, so type=, any and rejects interact. */
 static const char *const peer_cfgs[] = {
-	"name = 'peer-ndvm'\ntype = 'ndvm'\nmemory = 64\nkernel = '/k'\n"
+	"name = 'peer-ndvm'\nrole = 'ndvm'\nmemory = 64\nkernel = '/k'\n"
 	"hmx_rules = [ 'type=guest -> myself', 'myself -> type=guest',\n"
 	"  'reject any:22 -> myself' ]\n",
-	"name = 'peer-svc'\ntype = 'service'\nmemory = 64\nkernel = '/k'\n"
+	"name = 'peer-svc'\nrole = 'service'\nmemory = 64\nkernel = '/k'\n"
 	"hmx_rules = [ 'reject myself -> host', 'any -> myself:5555',\n"
 	"  'myself:7 -> type=guest:7' ]\n",
 	"name = 'peer-off'\nmemory = 64\nkernel = '/k'\nhmx = off\n",

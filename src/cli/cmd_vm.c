@@ -67,6 +67,20 @@ static int simple(int argc, char **argv, const char *op, const char *done)
 	return r;
 }
 
+/* What the definition says that the user should know, on stderr. */
+static void print_warnings(struct json_object *vm)
+{
+	struct json_object *w = jget(vm, "warnings", json_type_array);
+
+	for (size_t i = 0; w && i < json_object_array_length(w); i++) {
+		const char *text =
+			json_object_get_string(json_object_array_get_idx(w, i));
+
+		if (text)
+			cli_err("warning: %s", text);
+	}
+}
+
 int cmd_create(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -106,6 +120,7 @@ int cmd_create(int argc, char **argv)
 	if (r == EXIT_OK) {
 		struct json_object *vm = jget(reply, "vm", json_type_object);
 
+		print_warnings(vm);
 		if (start)
 			printf("%s started (domid %" PRId64 ")\n",
 			       jget_str(vm, "name"), jget_int(vm, "domid", -1));
@@ -126,9 +141,11 @@ int cmd_start(int argc, char **argv)
 	r = cli_call("vm.start", name_args(argv[optind]), NULL, 0, &reply, NULL,
 		     NULL);
 	if (r == EXIT_OK) {
+		struct json_object *vm = jget(reply, "vm", json_type_object);
+
+		print_warnings(vm);
 		printf("%s started (domid %" PRId64 ")\n", argv[optind],
-		       jget_int(jget(reply, "vm", json_type_object), "domid",
-				-1));
+		       jget_int(vm, "domid", -1));
 		json_object_put(reply);
 	}
 	return r;

@@ -140,7 +140,7 @@ char *render_vm_table(struct json_object *vms)
 	struct table t = { .ncols = 8 };
 	struct sbuf b = { 0 };
 	static const char *const head[] = {
-		"NAME", "ID", "TYPE", "MEM", "VCPUS", "STATE", "UPTIME", "INFO"
+		"NAME", "ID", "ROLE", "MEM", "VCPUS", "STATE", "UPTIME", "INFO"
 	};
 
 	t.right[1] = t.right[3] = t.right[4] = true;
@@ -175,7 +175,7 @@ char *render_vm_table(struct json_object *vms)
 				 jget_int(v, "guest_reboots", 0));
 		vals[0] = jget_str(v, "name") ?: "?";
 		vals[1] = id;
-		vals[2] = jget_str(v, "type") ?: "-";
+		vals[2] = jget_str(v, "role") ?: "-";
 		vals[3] = mem;
 		vals[4] = vcpus;
 		vals[5] = jget_str(v, "state") ?: "?";

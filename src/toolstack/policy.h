@@ -33,7 +33,7 @@ struct vmcfg;
 struct policy_vm {
 	const char *name; /* valid per vm_name_problem() */
 	uint16_t domid; /* HMX_DOMID_FIRST_GUEST..HMX_DOMID_LAST_GUEST */
-	enum vm_type type;
+	enum vm_role type; /* its role, what type= selectors match */
 	bool hmx; /* false: no HMX device, matched by no selector, no rules */
 	const char *source; /* its definition file, for provenance */
 	const struct policy_written_rule *rules;
@@ -67,7 +67,7 @@ struct policy_entry {
 struct policy_domain {
 	uint16_t domid;
 	char name[VM_NAME_MAX + 1];
-	enum vm_type type;
+	enum vm_role type;
 	bool hmx;
 };
 

@@ -47,7 +47,7 @@ static bool endpoint_valid(const struct policy_endpoint *ep)
 		return memchr(ep->name, '\0', sizeof(ep->name)) &&
 		       !vm_name_problem(ep->name, strlen(ep->name));
 	case POLICY_SEL_TYPE:
-		return (unsigned int)ep->type < VM_TYPE_COUNT;
+		return (unsigned int)ep->type < VM_ROLE_COUNT;
 	}
 	return false;
 }
@@ -72,7 +72,7 @@ static int check_vms(struct compiler *c)
 			return fail(c, -EINVAL,
 				    "VM %s: domid %u is not a guest domid",
 				    vm->name, vm->domid);
-		if ((unsigned int)vm->type >= VM_TYPE_COUNT)
+		if ((unsigned int)vm->type >= VM_ROLE_COUNT)
 			return fail(c, -EINVAL, "VM %s: invalid type",
 				    vm->name);
 		if (!vm->hmx && vm->nrules)
@@ -311,7 +311,7 @@ void policy_vm_from_vmcfg(struct policy_vm *vm, const struct vmcfg *cfg,
 {
 	vm->name = cfg->name;
 	vm->domid = domid;
-	vm->type = cfg->type;
+	vm->type = cfg->role;
 	vm->hmx = cfg->hmx;
 	vm->source = cfg->source;
 	vm->rules = cfg->rules;

@@ -80,7 +80,7 @@ static struct json_object *domain_json(const struct policy_domain *d)
 		return NULL;
 	if (!put(j, "domid", json_object_new_int(d->domid)) ||
 	    !put(j, "name", json_object_new_string(d->name)) ||
-	    !put(j, "type", json_object_new_string(vm_type_name(d->type))) ||
+	    !put(j, "type", json_object_new_string(vm_role_name(d->type))) ||
 	    !put(j, "hmx", json_object_new_boolean(d->hmx))) {
 		json_object_put(j);
 		return NULL;

@@ -112,7 +112,7 @@ static int parse_selector(struct scan *sc, const char *side,
 		memcpy(ep->name, w + 5, wlen - 5);
 		ep->name[wlen - 5] = '\0';
 	} else if (wlen >= 5 && !memcmp(w, "type=", 5)) {
-		if (!vm_type_from_name(w + 5, wlen - 5, &ep->type)) {
+		if (!vm_role_from_name(w + 5, wlen - 5, &ep->type)) {
 			excerpt(w + 5, wlen - 5, shown, sizeof(shown));
 			return fail(
 				sc, start + 5,
@@ -259,7 +259,7 @@ static int format_endpoint(const struct policy_endpoint *ep, char *buf,
 		n = snprintf(buf, len, "name=%s%s", ep->name, port);
 		break;
 	case POLICY_SEL_TYPE:
-		n = snprintf(buf, len, "type=%s%s", vm_type_name(ep->type),
+		n = snprintf(buf, len, "type=%s%s", vm_role_name(ep->type),
 			     port);
 		break;
 	case POLICY_SEL_ANY:

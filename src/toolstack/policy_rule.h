@@ -30,13 +30,13 @@ enum policy_selector {
 	POLICY_SEL_HOST, /* the host, domid 0 */
 	POLICY_SEL_ANY, /* every domain, the host included */
 	POLICY_SEL_NAME, /* the running VM of that name, if any */
-	POLICY_SEL_TYPE, /* every running VM of that type */
+	POLICY_SEL_TYPE, /* type=ROLE: every running VM of that role */
 };
 
 struct policy_endpoint {
 	enum policy_selector sel;
 	char name[VM_NAME_MAX + 1]; /* POLICY_SEL_NAME */
-	enum vm_type type; /* POLICY_SEL_TYPE */
+	enum vm_role type; /* POLICY_SEL_TYPE */
 	uint32_t port; /* HMX_PORT_ANY for any port */
 };
 

@@ -4,28 +4,28 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const type_names[VM_TYPE_COUNT] = {
-	[VM_TYPE_GUEST] = "guest",
-	[VM_TYPE_NDVM] = "ndvm",
-	[VM_TYPE_SERVICE] = "service",
+static const char *const role_names[VM_ROLE_COUNT] = {
+	[VM_ROLE_GUEST] = "guest",
+	[VM_ROLE_NDVM] = "ndvm",
+	[VM_ROLE_SERVICE] = "service",
 };
 
 /* Names that would read as policy selectors in `policy show` output. */
 static const char *const reserved_names[] = { "host", "myself", "any" };
 
-const char *vm_type_name(enum vm_type type)
+const char *vm_role_name(enum vm_role role)
 {
-	if ((unsigned int)type >= VM_TYPE_COUNT)
+	if ((unsigned int)role >= VM_ROLE_COUNT)
 		return "invalid";
-	return type_names[type];
+	return role_names[role];
 }
 
-bool vm_type_from_name(const char *s, size_t len, enum vm_type *out)
+bool vm_role_from_name(const char *s, size_t len, enum vm_role *out)
 {
-	for (unsigned int i = 0; i < VM_TYPE_COUNT; i++) {
-		if (strlen(type_names[i]) == len &&
-		    !memcmp(type_names[i], s, len)) {
-			*out = (enum vm_type)i;
+	for (unsigned int i = 0; i < VM_ROLE_COUNT; i++) {
+		if (strlen(role_names[i]) == len &&
+		    !memcmp(role_names[i], s, len)) {
+			*out = (enum vm_role)i;
 			return true;
 		}
 	}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What identifies a VM to the toolstack: its type and its name. Shared by
- * the definition parser and the policy language, which must agree on which
- * names are valid.
+ * What identifies a VM to the toolstack: its role and its name. Shared by
+ * the definition parser (`role = ...`) and the policy language (whose
+ * `type=` selectors name a role), which must agree on which names are valid.
  */
 #ifndef BH_TOOLSTACK_VM_H
 #define BH_TOOLSTACK_VM_H
@@ -10,21 +10,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum vm_type {
-	VM_TYPE_GUEST,
-	VM_TYPE_NDVM,
-	VM_TYPE_SERVICE,
+enum vm_role {
+	VM_ROLE_GUEST,
+	VM_ROLE_NDVM,
+	VM_ROLE_SERVICE,
 };
-#define VM_TYPE_COUNT 3
+#define VM_ROLE_COUNT 3
 
 /* Longest VM name in bytes, excluding the terminating NUL. */
 #define VM_NAME_MAX 32
 
 /* "guest", "ndvm" or "service". */
-const char *vm_type_name(enum vm_type type);
+const char *vm_role_name(enum vm_role role);
 
-/* Looks up a type by its exact name (len bytes of s). */
-bool vm_type_from_name(const char *s, size_t len, enum vm_type *out);
+/* Looks up a role by its exact name (len bytes of s). */
+bool vm_role_from_name(const char *s, size_t len, enum vm_role *out);
 
 /*
  * Checks len bytes of s as a VM name: 1..VM_NAME_MAX bytes of [A-Za-z0-9._-],

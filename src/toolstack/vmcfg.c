@@ -3,22 +3,14 @@
 #include "toolstack/vmcfg.h"
 
 #include "toolstack/cfg_parse.h"
+#include "toolstack/vmcfg_builder.h"
 #include "util/parse.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct builder {
-	struct vmcfg *cfg;
-	const char *file;
-	const char *base_dir;
-	struct cfg_error *err;
-	const struct cfg_setting *hmx_setting;
-	const struct cfg_setting *vsock_setting;
-	const struct cfg_setting *rules_setting;
-};
 
 struct key_spec {
 	const char *key;
@@ -44,9 +36,8 @@ static void describe_value(const struct cfg_value *v, char *buf, size_t len)
 	}
 }
 
-/* Reports "key: expected ..., got <value>" at the value. */
-static int bad_value(struct builder *b, const char *key,
-		     const struct cfg_value *v, const char *expected)
+int vmcfg_bad_value(struct builder *b, const char *key,
+		    const struct cfg_value *v, const char *expected)
 {
 	char got[64];
 
@@ -56,10 +47,41 @@ static int bad_value(struct builder *b, const char *key,
 	return -EINVAL;
 }
 
-static int nomem(struct builder *b, const struct cfg_value *v)
+int vmcfg_nomem(struct builder *b, const struct cfg_value *v)
 {
 	cfg_error_set(b->err, b->file, v->line, v->column, "out of memory");
 	return -ENOMEM;
+}
+
+int vmcfg_add_warning(struct builder *b, unsigned int line, unsigned int column,
+		      const char *fmt, ...)
+{
+	struct vmcfg *cfg = b->cfg;
+	struct cfg_error *w;
+	va_list ap;
+
+	w = realloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof(*w));
+	if (!w) {
+		cfg_error_set(b->err, b->file, line, column, "out of memory");
+		return -ENOMEM;
+	}
+	cfg->warnings = w;
+	w = &cfg->warnings[cfg->nwarnings++];
+	cfg_error_set(w, b->file, line, column, "%s", "");
+	va_start(ap, fmt);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+size_t vmcfg_char_number(const char *s, size_t offset)
+{
+	size_t n = 1;
+
+	/* UTF-8 continuation bytes do not start a character. */
+	for (size_t i = 0; i < offset; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
 }
 
 static int resolve(struct builder *b, const char *key,
@@ -69,12 +91,12 @@ static int resolve(struct builder *b, const char *key,
 	if (*out)
 		return 0;
 	if (errno == ENOMEM)
-		return nomem(b, v);
+		return vmcfg_nomem(b, v);
 	if (errno == EINVAL)
-		return bad_value(
+		return vmcfg_bad_value(
 			b, key, v,
 			"an absolute path (relative paths need a file to be relative to)");
-	return bad_value(
+	return vmcfg_bad_value(
 		b, key, v,
 		"a path of at most 4095 bytes once resolved against the file's directory");
 }
@@ -86,12 +108,12 @@ static int apply_name(struct builder *b, const struct cfg_setting *s)
 	char expected[160];
 
 	if (v->kind != CFG_VAL_STRING)
-		return bad_value(b, s->key, v, "a quoted VM name");
+		return vmcfg_bad_value(b, s->key, v, "a quoted VM name");
 	problem = vm_name_problem(v->text, v->len);
 	if (problem) {
 		snprintf(expected, sizeof(expected), "a valid VM name (%s)",
 			 problem);
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	}
 	memcpy(b->cfg->name, v->text, v->len + 1);
 	return 0;
@@ -105,12 +127,12 @@ static int apply_memory(struct builder *b, const struct cfg_setting *s)
 	uint64_t bytes;
 
 	if (v->kind != CFG_VAL_NUMBER || bh_parse_size(v->text, 20, &bytes))
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	if (bytes & ((1u << 20) - 1))
-		return bad_value(b, s->key, v, "a whole number of MiB");
+		return vmcfg_bad_value(b, s->key, v, "a whole number of MiB");
 	bytes >>= 20;
 	if (bytes < VMCFG_MEMORY_MIN_MIB || bytes > VMCFG_MEMORY_MAX_MIB)
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	b->cfg->memory_mib = (uint32_t)bytes;
 	return 0;
 }
@@ -122,7 +144,8 @@ static int apply_vcpus(struct builder *b, const struct cfg_setting *s)
 
 	if (v->kind != CFG_VAL_NUMBER || bh_parse_u64(v->text, &n) || n < 1 ||
 	    n > VMCFG_VCPUS_MAX)
-		return bad_value(b, s->key, v, "an integer between 1 and 64");
+		return vmcfg_bad_value(b, s->key, v,
+				       "an integer between 1 and 64");
 	b->cfg->vcpus = (uint32_t)n;
 	return 0;
 }
@@ -133,7 +156,7 @@ static int apply_path(struct builder *b, const struct cfg_setting *s,
 	const struct cfg_value *v = &s->value;
 
 	if (v->kind != CFG_VAL_STRING || v->len == 0)
-		return bad_value(b, s->key, v, "a non-empty quoted path");
+		return vmcfg_bad_value(b, s->key, v, "a non-empty quoted path");
 	return resolve(b, s->key, v, v->text, out);
 }
 
@@ -152,26 +175,83 @@ static int apply_cmdline(struct builder *b, const struct cfg_setting *s)
 	const struct cfg_value *v = &s->value;
 	char *copy;
 
+	b->cmdline_setting = s;
 	if (v->kind != CFG_VAL_STRING || v->len > VMCFG_CMDLINE_MAX)
-		return bad_value(
+		return vmcfg_bad_value(
 			b, s->key, v,
 			"a quoted kernel command line of at most 2047 bytes");
 	copy = strdup(v->text);
 	if (!copy)
-		return nomem(b, v);
+		return vmcfg_nomem(b, v);
 	free(b->cfg->cmdline);
 	b->cfg->cmdline = copy;
 	return 0;
 }
 
+/* root and extra: kept as settings, joined into cmdline at the end. */
+static int apply_root(struct builder *b, const struct cfg_setting *s)
+{
+	const struct cfg_value *v = &s->value;
+
+	b->root_setting = s;
+	if (v->kind != CFG_VAL_STRING || v->len == 0 ||
+	    v->len > VMCFG_CMDLINE_MAX)
+		return vmcfg_bad_value(
+			b, s->key, v,
+			"a quoted, non-empty root device such as \"/dev/vda1\"");
+	return 0;
+}
+
+static int apply_extra(struct builder *b, const struct cfg_setting *s)
+{
+	const struct cfg_value *v = &s->value;
+
+	b->extra_setting = s;
+	if (v->kind != CFG_VAL_STRING || v->len > VMCFG_CMDLINE_MAX)
+		return vmcfg_bad_value(
+			b, s->key, v,
+			"quoted kernel parameters of at most 2047 bytes");
+	return 0;
+}
+
+/* xl's guest type. Bulkhead boots every kernel directly, as xl's pv/pvh. */
 static int apply_type(struct builder *b, const struct cfg_setting *s)
+{
+	const struct cfg_value *v = &s->value;
+	enum vm_role role;
+
+	if (v->kind == CFG_VAL_STRING) {
+		if (!strcmp(v->text, "pvh") || !strcmp(v->text, "pv"))
+			return 0;
+		if (!strcmp(v->text, "hvm")) {
+			cfg_error_set(
+				b->err, b->file, v->line, v->column,
+				"type: \"hvm\" needs firmware and emulated devices; Bulkhead boots kernels directly: use \"pvh\"");
+			return -EINVAL;
+		}
+		/* Before role had its own key, type named it. */
+		if (vm_role_from_name(v->text, v->len, &role)) {
+			cfg_error_set(
+				b->err, b->file, v->line, v->column,
+				"type: \"%s\" is a Bulkhead role, which has its own key now: write role = \"%s\" (type is xl's guest type, \"pvh\")",
+				vm_role_name(role), vm_role_name(role));
+			return -EINVAL;
+		}
+	}
+	return vmcfg_bad_value(
+		b, s->key, v,
+		"\"pvh\" or \"pv\" (both boot the kernel directly)");
+}
+
+static int apply_role(struct builder *b, const struct cfg_setting *s)
 {
 	const struct cfg_value *v = &s->value;
 
 	if (v->kind != CFG_VAL_STRING ||
-	    !vm_type_from_name(v->text, v->len, &b->cfg->type))
-		return bad_value(b, s->key, v,
-				 "one of \"guest\", \"ndvm\" or \"service\"");
+	    !vm_role_from_name(v->text, v->len, &b->cfg->role))
+		return vmcfg_bad_value(
+			b, s->key, v,
+			"one of \"guest\", \"ndvm\" or \"service\"");
 	return 0;
 }
 
@@ -193,7 +273,7 @@ static int parse_bool(struct builder *b, const struct cfg_setting *s, bool *out)
 			}
 		}
 	}
-	return bad_value(
+	return vmcfg_bad_value(
 		b, s->key, v,
 		"a boolean: on or off, yes or no, true or false, 1 or 0 (unquoted)");
 }
@@ -222,7 +302,7 @@ static int apply_serial(struct builder *b, const struct cfg_setting *s)
 	const struct cfg_value *v = &s->value;
 
 	if (v->kind != CFG_VAL_STRING)
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	if (!strcmp(v->text, "pty")) {
 		b->cfg->serial = VMCFG_SERIAL_PTY;
 	} else if (!strcmp(v->text, "stdio")) {
@@ -231,32 +311,31 @@ static int apply_serial(struct builder *b, const struct cfg_setting *s)
 		b->cfg->serial = VMCFG_SERIAL_NONE;
 	} else if (!strncmp(v->text, "file:", 5)) {
 		if (v->len == 5)
-			return bad_value(b, s->key, v,
-					 "a path after \"file:\"");
+			return vmcfg_bad_value(b, s->key, v,
+					       "a path after \"file:\"");
 		b->cfg->serial = VMCFG_SERIAL_FILE;
 		return resolve(b, s->key, v, v->text + 5, &b->cfg->serial_path);
 	} else {
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	}
 	return 0;
 }
 
-/* Checks that a value is a list of at most max quoted strings. */
-static int check_string_list(struct builder *b, const struct cfg_setting *s,
-			     size_t max, const char *expected)
+int vmcfg_check_string_list(struct builder *b, const struct cfg_setting *s,
+			    size_t max, const char *expected)
 {
 	const struct cfg_value *v = &s->value;
 	char msg[160];
 
 	if (v->kind != CFG_VAL_LIST)
-		return bad_value(b, s->key, v, expected);
+		return vmcfg_bad_value(b, s->key, v, expected);
 	if (v->nitems > max) {
 		snprintf(msg, sizeof(msg), "at most %zu entries", max);
-		return bad_value(b, s->key, &v->items[max], msg);
+		return vmcfg_bad_value(b, s->key, &v->items[max], msg);
 	}
 	for (size_t i = 0; i < v->nitems; i++) {
 		if (v->items[i].kind != CFG_VAL_STRING)
-			return bad_value(
+			return vmcfg_bad_value(
 				b, s->key, &v->items[i],
 				"a quoted string as each list element");
 	}
@@ -270,14 +349,14 @@ static int apply_rules(struct builder *b, const struct cfg_setting *s)
 	int ret;
 
 	b->rules_setting = s;
-	ret = check_string_list(
+	ret = vmcfg_check_string_list(
 		b, s, VMCFG_RULES_MAX,
 		"a list of quoted rules [ \"myself -> host:5555\", ... ]");
 	if (ret || !v->nitems)
 		return ret;
 	rules = calloc(v->nitems, sizeof(*rules));
 	if (!rules)
-		return nomem(b, v);
+		return vmcfg_nomem(b, v);
 	b->cfg->rules = rules;
 	for (size_t i = 0; i < v->nitems; i++) {
 		const struct cfg_value *item = &v->items[i];
@@ -295,7 +374,7 @@ static int apply_rules(struct builder *b, const struct cfg_setting *s)
 		}
 		rules[i].text = strdup(item->text);
 		if (!rules[i].text)
-			return nomem(b, item);
+			return vmcfg_nomem(b, item);
 		rules[i].line = item->line;
 		rules[i].column = item->column;
 		b->cfg->nrules = i + 1;
@@ -303,53 +382,19 @@ static int apply_rules(struct builder *b, const struct cfg_setting *s)
 	return 0;
 }
 
-/* disk and vif: kept verbatim until their syntax is defined. */
-static int apply_reserved_list(struct builder *b, const struct cfg_setting *s,
-			       size_t max, char ***out, size_t *nout)
-{
-	const struct cfg_value *v = &s->value;
-	int ret;
-
-	ret = check_string_list(b, s, max, "a list of quoted strings");
-	if (ret || !v->nitems)
-		return ret;
-	*out = calloc(v->nitems, sizeof(**out));
-	if (!*out)
-		return nomem(b, v);
-	for (size_t i = 0; i < v->nitems; i++) {
-		if (v->items[i].len == 0 || v->items[i].len > VMCFG_SPEC_MAX)
-			return bad_value(
-				b, s->key, &v->items[i],
-				"a non-empty string of at most 1024 bytes");
-		(*out)[i] = strdup(v->items[i].text);
-		if (!(*out)[i])
-			return nomem(b, &v->items[i]);
-		*nout = i + 1;
-	}
-	return 0;
-}
-
-static int apply_disk(struct builder *b, const struct cfg_setting *s)
-{
-	return apply_reserved_list(b, s, VMCFG_DISKS_MAX, &b->cfg->disks,
-				   &b->cfg->ndisks);
-}
-
-static int apply_vif(struct builder *b, const struct cfg_setting *s)
-{
-	return apply_reserved_list(b, s, VMCFG_VIFS_MAX, &b->cfg->vifs,
-				   &b->cfg->nvifs);
-}
-
+/* In the order the unknown-key message lists them. */
 static const struct key_spec keys[] = {
-	{ "name", apply_name },	      { "type", apply_type },
-	{ "memory", apply_memory },   { "vcpus", apply_vcpus },
-	{ "kernel", apply_kernel },   { "ramdisk", apply_ramdisk },
-	{ "cmdline", apply_cmdline }, { "hmx", apply_hmx },
-	{ "hmx_rules", apply_rules }, { "autostart", apply_autostart },
-	{ "serial", apply_serial },   { "disk", apply_disk },
-	{ "vif", apply_vif },	      { "vsock", apply_vsock },
+	{ "name", apply_name },		  { "role", apply_role },
+	{ "type", apply_type },		  { "memory", apply_memory },
+	{ "vcpus", apply_vcpus },	  { "kernel", apply_kernel },
+	{ "ramdisk", apply_ramdisk },	  { "cmdline", apply_cmdline },
+	{ "root", apply_root },		  { "extra", apply_extra },
+	{ "disk", vmcfg_apply_disk },	  { "vif", vmcfg_apply_vif },
+	{ "serial", apply_serial },	  { "hmx", apply_hmx },
+	{ "hmx_rules", apply_rules },	  { "vsock", apply_vsock },
+	{ "autostart", apply_autostart },
 };
+#define NKEYS (sizeof(keys) / sizeof(*keys))
 
 /* Levenshtein distance, for "did you mean"; keys are short. */
 static size_t edit_distance(const char *a, const char *b)
@@ -377,24 +422,92 @@ static size_t edit_distance(const char *a, const char *b)
 static int unknown_key(struct builder *b, const struct cfg_setting *s)
 {
 	const char *best = NULL;
-	size_t best_d = 3;
-	char hint[48] = "";
+	size_t best_d = 3, n = 0;
+	char hint[48] = "", list[320];
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+	if (xl_key_unsupported(s->key)) {
+		cfg_error_set(b->err, b->file, s->line, s->column,
+			      "%s: an xl key Bulkhead does not support",
+			      s->key);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
 		size_t d = edit_distance(s->key, keys[i].key);
 
 		if (d < best_d) {
 			best_d = d;
 			best = keys[i].key;
 		}
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i == 0	     ? "" :
+				      i == NKEYS - 1 ? " and " :
+						       ", ",
+				      keys[i].key);
 	}
 	if (best)
 		snprintf(hint, sizeof(hint), " (did you mean %s?)", best);
-	cfg_error_set(
-		b->err, b->file, s->line, s->column,
-		"%.64s: unknown key%s; the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, vsock, disk and vif",
-		s->key, hint);
+	cfg_error_set(b->err, b->file, s->line, s->column,
+		      "%.64s: unknown key%s; the keys are %s", s->key, hint,
+		      list);
 	return -EINVAL;
+}
+
+/*
+ * xl's rule: cmdline wins over root and extra, which are dropped with a
+ * warning. A file saying both is refused here instead: one of them is a
+ * mistake, and a dropped root= would surface only as a guest that does
+ * not boot.
+ */
+static int build_cmdline(struct builder *b)
+{
+	const struct cfg_setting *root = b->root_setting;
+	const struct cfg_setting *extra = b->extra_setting;
+	const struct cfg_setting *c = b->cmdline_setting;
+	const struct cfg_setting *first = root ? root : extra;
+	size_t n;
+	char *line;
+
+	if (!first)
+		return 0;
+	if (c) {
+		cfg_error_set(
+			b->err, b->file, first->line, first->column,
+			"%s: cannot be used with cmdline (line %u): xl would ignore %s; put the whole command line in cmdline",
+			first->key, c->line, first->key);
+		return -EINVAL;
+	}
+	/* "root=" ROOT [" " EXTRA], or EXTRA alone. */
+	n = (root ? 5 + root->value.len : 0) + (root && extra ? 1 : 0) +
+	    (extra ? extra->value.len : 0);
+	if (n > VMCFG_CMDLINE_MAX) {
+		cfg_error_set(
+			b->err, b->file, first->line, first->column,
+			"%s: the kernel command line it makes is %zu bytes; at most 2047",
+			first->key, n);
+		return -EINVAL;
+	}
+	line = malloc(n + 1);
+	if (!line)
+		return vmcfg_nomem(b, &first->value);
+	snprintf(line, n + 1, "%s%s%s%s", root ? "root=" : "",
+		 root ? root->value.text : "", root && extra ? " " : "",
+		 extra ? extra->value.text : "");
+	free(b->cfg->cmdline);
+	b->cfg->cmdline = line;
+	return 0;
+}
+
+/* Networking is not built yet: say so rather than drop vifs silently. */
+static int warn_vifs(struct builder *b)
+{
+	const struct cfg_setting *s = b->vif_setting;
+
+	if (!b->cfg->nvifs)
+		return 0;
+	return vmcfg_add_warning(
+		b, s->line, s->column,
+		"vif: networking is not implemented yet; %zu vif%s ignored",
+		b->cfg->nvifs, b->cfg->nvifs == 1 ? "" : "s");
 }
 
 static int check_complete(struct builder *b)
@@ -403,6 +516,7 @@ static int check_complete(struct builder *b)
 	const struct vmcfg *cfg = b->cfg;
 	const bool present[] = { cfg->name[0] != '\0', cfg->memory_mib != 0,
 				 cfg->kernel != NULL };
+	int ret;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(*required); i++) {
 		if (!present[i]) {
@@ -428,7 +542,10 @@ static int check_complete(struct builder *b)
 			      b->hmx_setting->line);
 		return -EINVAL;
 	}
-	return 0;
+	ret = build_cmdline(b);
+	if (!ret)
+		ret = warn_vifs(b);
+	return ret;
 }
 
 static struct vmcfg *vmcfg_new(const char *source)
@@ -437,7 +554,7 @@ static struct vmcfg *vmcfg_new(const char *source)
 
 	if (!cfg)
 		return NULL;
-	cfg->type = VM_TYPE_GUEST;
+	cfg->role = VM_ROLE_GUEST;
 	cfg->vcpus = 1;
 	cfg->hmx = true;
 	cfg->serial = VMCFG_SERIAL_PTY;
@@ -504,6 +621,13 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
+static void free_disks(struct disk_spec *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		disk_spec_release(&d[i]);
+	free(d);
+}
+
 void vmcfg_free(struct vmcfg *cfg)
 {
 	if (!cfg)
@@ -516,8 +640,9 @@ void vmcfg_free(struct vmcfg *cfg)
 	for (size_t i = 0; i < cfg->nrules; i++)
 		free(cfg->rules[i].text);
 	free(cfg->rules);
-	free_strings(cfg->disks, cfg->ndisks);
+	free_disks(cfg->disks, cfg->ndisks);
 	free_strings(cfg->vifs, cfg->nvifs);
+	free(cfg->warnings);
 	free(cfg);
 }
 

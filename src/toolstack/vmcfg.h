@@ -8,6 +8,7 @@
 #define BH_TOOLSTACK_VMCFG_H
 
 #include "toolstack/cfg_error.h"
+#include "toolstack/disk_spec.h"
 #include "toolstack/policy_rule.h"
 #include "toolstack/vm.h"
 
@@ -36,12 +37,16 @@ enum vmcfg_serial {
 struct vmcfg {
 	char *source; /* the file name as given, for messages and provenance */
 	char name[VM_NAME_MAX + 1];
-	enum vm_type type; /* default guest */
+	enum vm_role role; /* default guest */
 	uint32_t memory_mib; /* VMCFG_MEMORY_MIN_MIB..VMCFG_MEMORY_MAX_MIB */
 	uint32_t vcpus; /* 1..VMCFG_VCPUS_MAX, default 1 */
 	char *kernel; /* resolved path */
 	char *ramdisk; /* resolved path, or NULL */
-	char *cmdline; /* never NULL; "" when not set */
+	/*
+	 * Never NULL; "" when not set. cmdline as written, or else built from
+	 * root and extra as xl does: "root=ROOT EXTRA".
+	 */
+	char *cmdline;
 	bool hmx; /* default true */
 	bool autostart; /* default false */
 	bool vsock; /* default false: vsock's host end (needs hmx) */
@@ -49,11 +54,18 @@ struct vmcfg {
 	char *serial_path; /* resolved, VMCFG_SERIAL_FILE only, else NULL */
 	struct policy_written_rule *rules; /* hmx_rules, in file order */
 	size_t nrules;
-	/* Reserved: parsed and kept verbatim, not yet used by anything. */
-	char **disks;
-	size_t ndisks;
+	/*
+	 * Sorted by disk_spec.index, which is unique: attached in this order,
+	 * the first disk is the guest's /dev/vda, the next /dev/vdb, ...
+	 */
+	struct disk_spec *disks;
+	size_t ndisks; /* 0..VMCFG_DISKS_MAX */
+	/* Checked as xl vif specs and kept verbatim; no networking yet. */
 	char **vifs;
-	size_t nvifs;
+	size_t nvifs; /* 0..VMCFG_VIFS_MAX */
+	/* What the caller should tell the user, located like errors. */
+	struct cfg_error *warnings;
+	size_t nwarnings;
 };
 
 /*

@@ -53,7 +53,7 @@ def test_lifecycle_verbs(ts, tmp_path):
     ts.wait_log("beta", "miniguest: up")
 
     table = ts.ok("list").splitlines()
-    assert table[0].split() == ["NAME", "ID", "TYPE", "MEM", "VCPUS",
+    assert table[0].split() == ["NAME", "ID", "ROLE", "MEM", "VCPUS",
                                 "STATE", "UPTIME", "INFO"]
     rows = {line.split()[0]: line.split() for line in table[1:]}
     assert rows["beta"][2:6] == ["guest", "32M", "2", "running"]
@@ -177,6 +177,44 @@ def test_exit_codes_and_messages(ts, tmp_path):
                        text=True)
     assert r.returncode == EXIT_NO_DAEMON
     assert "cannot reach bulkheadd" in r.stderr
+
+
+def test_xl_definitions(ts, tmp_path):
+    """xl.cfg keys through the daemon: role and warnings in the reply, and
+    a VM with disks refused until disks can be attached."""
+    path = ts.mini("xlvm", tmp_path, type="pvh", role="service", vif=[""],
+                   extra="quiet")
+    r = ts.cli("create", path, check=EXIT_OK)
+    assert r.stderr == (f"bulkhead: warning: {path}:4:1: vif: networking "
+                        "is not implemented yet; 1 vif ignored\n"), r.stderr
+    vm = ts.vm("xlvm")
+    assert vm["role"] == "service" and "type" not in vm
+    assert vm["warnings"] == [f"{path}:4:1: vif: networking is not "
+                              "implemented yet; 1 vif ignored"]
+    ts.wait_log("xlvm", "miniguest: up")
+    rows = {line.split()[0]: line.split()
+            for line in ts.ok("list").splitlines()[1:]}
+    assert rows["xlvm"][2] == "service"
+    r = ts.cli("start", "xlvm")
+    assert r.returncode == EXIT_STATE and "already running" in r.stderr
+    ts.ok("destroy", "xlvm")
+    r = ts.cli("start", "xlvm", check=EXIT_OK)
+    assert r.stderr.startswith("bulkhead: warning: ") and "1 vif" in r.stderr
+    ts.ok("destroy", "xlvm")
+
+    path = ts.mini("disky", tmp_path, disk=["/dev/null,raw,xvda,ro"])
+    r = ts.cli("create", path)
+    assert r.returncode == EXIT_ERROR
+    assert r.stderr == ("bulkhead: disk: 1 disk defined, but bulkheadd "
+                        "cannot attach disks yet\n"), r.stderr
+    assert ts.vm("disky")["state"] == "off"
+
+    path = ts.mini("oldtype", tmp_path, type="ndvm")
+    r = ts.cli("create", path)
+    assert r.returncode == EXIT_ERROR
+    assert re.search(r'oldtype\.cfg:2:8: type: "ndvm" is a Bulkhead role, '
+                     r'which has its own key now: write role = "ndvm"',
+                     r.stderr), r.stderr
 
 
 def test_help_matches_the_code(ts):

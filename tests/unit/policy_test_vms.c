@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 void test_vm_init(struct test_vm *t, const char *name, uint16_t domid,
-		  enum vm_type type, bool hmx, const char *const *rules)
+		  enum vm_role type, bool hmx, const char *const *rules)
 {
 	size_t n = 0;
 

@@ -18,7 +18,7 @@ struct test_vm {
  * must outlive t), its file "<name>.cfg", rule i at line 10 + i, column 3.
  */
 void test_vm_init(struct test_vm *t, const char *name, uint16_t domid,
-		  enum vm_type type, bool hmx, const char *const *rules);
+		  enum vm_role type, bool hmx, const char *const *rules);
 
 /* Copies the policy_vm of each test_vm into out (in that order). */
 void test_vms_collect(struct test_vm *const *tvms, size_t n,

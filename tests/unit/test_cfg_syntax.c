@@ -197,13 +197,13 @@ static void test_lists(void **state)
 	vmcfg_free(cfg);
 	/* Continuation lines, comments inside, trailing comma. */
 	cfg = parse_with(
-		"disk = [ 'a', # first\n\n   \"b\"\n , 'c',\n# end\n]\n"
-		"vif = ['x',]\n");
-	assert_int_equal(cfg->ndisks, 3);
-	assert_string_equal(cfg->disks[0], "a");
-	assert_string_equal(cfg->disks[1], "b");
-	assert_string_equal(cfg->disks[2], "c");
-	assert_int_equal(cfg->nvifs, 1);
+		"vif = [ 'ip=a', # first\n\n   \"ip=b\"\n , 'ip=c',\n# end\n]\n"
+		"disk = ['/x,,xvda',]\n");
+	assert_int_equal(cfg->nvifs, 3);
+	assert_string_equal(cfg->vifs[0], "ip=a");
+	assert_string_equal(cfg->vifs[1], "ip=b");
+	assert_string_equal(cfg->vifs[2], "ip=c");
+	assert_int_equal(cfg->ndisks, 1);
 	vmcfg_free(cfg);
 }
 

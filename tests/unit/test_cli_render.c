@@ -58,10 +58,10 @@ static void test_render_duration(void **state)
 static void test_vm_table(void **state)
 {
 	struct json_object *vms = json_tokener_parse(
-		"[{\"name\":\"web\",\"domid\":12,\"type\":\"guest\","
+		"[{\"name\":\"web\",\"domid\":12,\"role\":\"guest\","
 		"\"memory_mib\":1024,\"vcpus\":2,\"state\":\"running\","
 		"\"uptime_ms\":303000,\"guest_reboots\":2},"
-		"{\"name\":\"ndvm\",\"type\":\"ndvm\",\"memory_mib\":256,"
+		"{\"name\":\"ndvm\",\"role\":\"ndvm\",\"memory_mib\":256,"
 		"\"vcpus\":1,\"state\":\"stopped\",\"stop_reason\":\"crash\","
 		"\"stop_detail\":\"triple fault\"},"
 		"{\"name\":\"x\",\"state\":\"off\",\"definition_error\":"
@@ -72,7 +72,7 @@ static void test_vm_table(void **state)
 	t = render_vm_table(vms);
 	assert_string_equal(
 		t,
-		"NAME  ID  TYPE     MEM  VCPUS  STATE    UPTIME  INFO\n"
+		"NAME  ID  ROLE     MEM  VCPUS  STATE    UPTIME  INFO\n"
 		"web   12  guest  1024M      2  running  5m03s   2 guest reboots\n"
 		"ndvm   -  ndvm    256M      1  stopped  -       crash: triple fault\n"
 		"x      -  -          -      -  off      -       definition: x.cfg: gone\n");
@@ -83,7 +83,7 @@ static void test_vm_table(void **state)
 	vms = json_object_new_array();
 	t = render_vm_table(vms);
 	assert_string_equal(
-		t, "NAME  ID  TYPE  MEM  VCPUS  STATE  UPTIME  INFO\n");
+		t, "NAME  ID  ROLE  MEM  VCPUS  STATE  UPTIME  INFO\n");
 	free(t);
 	json_object_put(vms);
 }

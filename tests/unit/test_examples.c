@@ -13,18 +13,23 @@
 
 #include <cmocka.h>
 
-static struct vmcfg *load(const char *file)
+static struct vmcfg *load_from(const char *dir, const char *file)
 {
 	char path[512], msg[1024];
 	struct cfg_error err;
 	struct vmcfg *cfg;
 
-	snprintf(path, sizeof(path), "%s/%s", BH_EXAMPLES_DIR, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	if (vmcfg_parse_file(path, &cfg, &err)) {
 		cfg_error_format(&err, msg, sizeof(msg));
 		fail_msg("%s", msg);
 	}
 	return cfg;
+}
+
+static struct vmcfg *load(const char *file)
+{
+	return load_from(BH_EXAMPLES_DIR, file);
 }
 
 static void test_every_example_parses(void **state)
@@ -44,7 +49,7 @@ static void test_every_example_parses(void **state)
 		n++;
 	}
 	closedir(dir);
-	assert_true(n >= 3);
+	assert_true(n >= 4);
 }
 
 static void test_example_values(void **state)
@@ -54,14 +59,77 @@ static void test_example_values(void **state)
 
 	(void)state;
 	assert_string_equal(ndvm->name, "ndvm");
-	assert_int_equal(ndvm->type, VM_TYPE_NDVM);
+	assert_int_equal(ndvm->role, VM_ROLE_NDVM);
 	assert_true(ndvm->autostart);
 	snprintf(want, sizeof(want), "%s/images/vmlinuz", BH_EXAMPLES_DIR);
 	assert_string_equal(ndvm->kernel, want);
 	snprintf(want, sizeof(want), "%s/logs/ndvm.log", BH_EXAMPLES_DIR);
 	assert_string_equal(ndvm->serial_path, want);
 	assert_int_equal(ndvm->nrules, 3);
+	assert_int_equal(ndvm->nvifs, 1);
 	vmcfg_free(ndvm);
+}
+
+/*
+ * A definition using exactly the constructs of Xen's example PVH guest
+ * (tools/examples/xlexample.pvhlinux): xl's syntax means the same here.
+ */
+static void test_xl_pvh(void **state)
+{
+	struct vmcfg *cfg = load_from(BH_TEST_DATA_DIR, "xl-pvh.cfg");
+	char msg[1024], want[600];
+	const struct disk_spec *d;
+
+	(void)state;
+	snprintf(want, sizeof(want), "%s/xl-pvh.cfg", BH_TEST_DATA_DIR);
+	assert_string_equal(cfg->source, want);
+	assert_string_equal(cfg->name, "example.pvhlinux");
+	assert_int_equal(cfg->role, VM_ROLE_GUEST);
+	assert_string_equal(cfg->kernel, "/boot/vmlinuz");
+	assert_null(cfg->ramdisk);
+	assert_string_equal(cfg->cmdline, "root=/dev/xvda1");
+	assert_int_equal(cfg->memory_mib, 512);
+	assert_int_equal(cfg->vcpus, 4);
+	assert_int_equal(cfg->nvifs, 1);
+	assert_string_equal(cfg->vifs[0], "");
+	assert_int_equal(cfg->ndisks, 1);
+	d = &cfg->disks[0];
+	assert_string_equal(d->target, "/dev/vg/guest-volume");
+	assert_int_equal(d->format, DISK_FORMAT_RAW);
+	assert_string_equal(d->vdev, "xvda");
+	assert_int_equal(d->index, 0);
+	assert_false(d->readonly);
+	assert_int_equal(d->backend, DISK_BACKEND_BULKHEAD_BLK);
+	assert_true(d->discard);
+	assert_int_equal(d->element, 0);
+	assert_int_equal(d->line, 33);
+	assert_int_equal(d->column, 10);
+	/* Bulkhead's own keys keep their defaults. */
+	assert_true(cfg->hmx);
+	assert_false(cfg->autostart);
+	assert_false(cfg->vsock);
+	assert_int_equal(cfg->serial, VMCFG_SERIAL_PTY);
+	assert_null(cfg->serial_path);
+	assert_int_equal(cfg->nrules, 0);
+	/* The vif is accepted, and the caller can say it does nothing yet. */
+	assert_int_equal(cfg->nwarnings, 1);
+	cfg_error_format(&cfg->warnings[0], msg, sizeof(msg));
+	snprintf(
+		want, sizeof(want),
+		"%s/xl-pvh.cfg:30:1: vif: networking is not implemented yet; 1 vif ignored",
+		BH_TEST_DATA_DIR);
+	assert_string_equal(msg, want);
+	vmcfg_free(cfg);
+
+	/* Its copy in examples/ differs only in placeholder paths. */
+	cfg = load("xl-pvh.cfg");
+	assert_string_equal(cfg->name, "example.pvhlinux");
+	snprintf(want, sizeof(want), "%s/images/guest.img", BH_EXAMPLES_DIR);
+	assert_string_equal(cfg->disks[0].target, want);
+	assert_string_equal(cfg->cmdline, "root=/dev/vda1 console=ttyS0");
+	assert_int_equal(cfg->memory_mib, 512);
+	assert_int_equal(cfg->vcpus, 4);
+	vmcfg_free(cfg);
 }
 
 static const char *decide(const struct policy_set *set, const char *src,
@@ -109,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_example_parses),
 		cmocka_unit_test(test_example_values),
+		cmocka_unit_test(test_xl_pvh),
 		cmocka_unit_test(test_example_policy),
 	};
 

@@ -88,7 +88,7 @@ static void test_myself_to_host(void **state)
 	const struct policy_origin *o;
 
 	(void)state;
-	test_vm_init(&web, "web", 3, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&web, "web", 3, VM_ROLE_GUEST, true, rules);
 	set = test_compile(vms, 1);
 	assert_int_equal(set->nentries, 1);
 	assert_entry(set, 0, 3, ANY_PORT, HMX_DOMID_HOST, 5555, POLICY_ACCEPT);
@@ -118,7 +118,7 @@ static void test_any_compiles_to_wildcards(void **state)
 	struct policy_set *set;
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, rules);
 	set = test_compile(vms, 1);
 	assert_int_equal(set->nentries, 2);
 	assert_entry(set, 0, ANY_DOM, 7, 3, ANY_PORT, POLICY_ACCEPT);
@@ -145,10 +145,10 @@ static void test_vms_coming_and_going(void **state)
 	struct policy_set *set;
 
 	(void)state;
-	test_vm_init(&web, "web", 3, VM_TYPE_GUEST, true, web_rules);
-	test_vm_init(&db, "db", 4, VM_TYPE_SERVICE, true, db_rules);
-	test_vm_init(&cache, "cache", 4, VM_TYPE_SERVICE, true, NULL);
-	test_vm_init(&db2, "db", 9, VM_TYPE_SERVICE, true, db_rules);
+	test_vm_init(&web, "web", 3, VM_ROLE_GUEST, true, web_rules);
+	test_vm_init(&db, "db", 4, VM_ROLE_SERVICE, true, db_rules);
+	test_vm_init(&cache, "cache", 4, VM_ROLE_SERVICE, true, NULL);
+	test_vm_init(&db2, "db", 9, VM_ROLE_SERVICE, true, db_rules);
 
 	/* db not running: the rule is kept as an origin but has no entry. */
 	set = test_compile(only_web, 1);
@@ -195,11 +195,11 @@ static void test_type_selects_several(void **state)
 	struct policy_set *set;
 
 	(void)state;
-	test_vm_init(&ndvm, "ndvm", 3, VM_TYPE_NDVM, true, ndvm_rules);
-	test_vm_init(&a, "a", 4, VM_TYPE_GUEST, true, a_rules);
-	test_vm_init(&b, "b", 5, VM_TYPE_GUEST, true, NULL);
-	test_vm_init(&svc, "svc", 6, VM_TYPE_SERVICE, true, NULL);
-	test_vm_init(&off, "off", 7, VM_TYPE_GUEST, false, NULL);
+	test_vm_init(&ndvm, "ndvm", 3, VM_ROLE_NDVM, true, ndvm_rules);
+	test_vm_init(&a, "a", 4, VM_ROLE_GUEST, true, a_rules);
+	test_vm_init(&b, "b", 5, VM_ROLE_GUEST, true, NULL);
+	test_vm_init(&svc, "svc", 6, VM_ROLE_SERVICE, true, NULL);
+	test_vm_init(&off, "off", 7, VM_ROLE_GUEST, false, NULL);
 	set = test_compile(vms, 5);
 	/* Guests a and b (not off: no HMX), then svc, then a's own pair. */
 	assert_int_equal(set->nentries, 5);
@@ -215,7 +215,7 @@ static void test_type_selects_several(void **state)
 	policy_set_free(set);
 
 	/* No service running: the second rule matches nothing. */
-	test_vm_init(&svc, "svc", 6, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&svc, "svc", 6, VM_ROLE_GUEST, true, NULL);
 	set = test_compile(vms, 5);
 	assert_int_equal(set->origins[1].nentries, 0);
 	assert_int_equal(decide(set, 3, 1, 6, 1), POLICY_REJECT);
@@ -232,8 +232,8 @@ static void test_hmx_off_is_invisible(void **state)
 	struct policy_set *set;
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, rules);
-	test_vm_init(&off, "off", 4, VM_TYPE_GUEST, false, NULL);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, rules);
+	test_vm_init(&off, "off", 4, VM_ROLE_GUEST, false, NULL);
 	set = test_compile(vms, 2);
 	assert_int_equal(set->nentries, 0);
 	assert_int_equal(set->norigins, 2);
@@ -261,8 +261,8 @@ static void test_rejects_before_accepts(void **state)
 	const struct policy_origin *o;
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, a_rules);
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, b_rules);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, a_rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, b_rules);
 
 	set = test_compile(ab, 2);
 	assert_int_equal(set->nentries, 4);
@@ -305,7 +305,7 @@ static void test_first_match_within_group(void **state)
 	struct policy_set *set;
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, rules);
 	set = test_compile(vms, 1);
 	assert_int_equal(set->nentries, 3);
 	assert_int_equal(decided_by(set, 3, 9, 0, 1)->rule_index, 0);
@@ -325,9 +325,9 @@ static void test_compile_is_pure(void **state)
 	struct policy_set *s1, *s2;
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, rules);
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, rules);
-	test_vm_init(&c, "c", 5, VM_TYPE_NDVM, true, rules);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
+	test_vm_init(&c, "c", 5, VM_ROLE_NDVM, true, rules);
 	s1 = test_compile(vms, 3);
 	s2 = test_compile(vms, 3);
 	assert_int_equal(s1->nentries, s2->nentries);
@@ -370,41 +370,41 @@ static void test_invalid_running_sets(void **state)
 	struct test_vm *aa[] = { &a, &a };
 
 	(void)state;
-	test_vm_init(&a, "a", 3, VM_TYPE_GUEST, true, rules);
-	test_vm_init(&b, "b", 3, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&a, "a", 3, VM_ROLE_GUEST, true, rules);
+	test_vm_init(&b, "b", 3, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "VMs a and b both have domid 3");
 	expect_invalid(aa, 2, "VMs a and a both have domid 3");
-	test_vm_init(&b, "a", 4, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "a", 4, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "two running VMs are named a");
-	test_vm_init(&b, "b", 0, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "b", 0, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "VM b: domid 0 is not a guest domid");
-	test_vm_init(&b, "b", 2, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "b", 2, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "domid 2 is not a guest domid");
-	test_vm_init(&b, "b", HMX_DOMID_ANY, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "b", HMX_DOMID_ANY, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "domid 32756 is not a guest domid");
-	test_vm_init(&b, "b", HMX_DOMID_LAST_GUEST + 1, VM_TYPE_GUEST, true,
+	test_vm_init(&b, "b", HMX_DOMID_LAST_GUEST + 1, VM_ROLE_GUEST, true,
 		     NULL);
 	expect_invalid(ab, 2, "is not a guest domid");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, false, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, false, rules);
 	expect_invalid(ab, 2, "VM b: has HMX rules but no HMX device");
-	test_vm_init(&b, "host", 4, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "host", 4, VM_ROLE_GUEST, true, NULL);
 	expect_invalid(ab, 2, "running VM 1: invalid name");
-	test_vm_init(&b, "b", 4, (enum vm_type)3, true, NULL);
+	test_vm_init(&b, "b", 4, (enum vm_role)3, true, NULL);
 	expect_invalid(ab, 2, "VM b: invalid type");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
 	b.rules[0].rule.dst.sel = (enum policy_selector)42;
 	expect_invalid(ab, 2, "VM b: rule 0 is malformed");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
 	b.rules[0].rule.action = (enum policy_action)2;
 	expect_invalid(ab, 2, "rule 0 is malformed");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
 	b.rules[0].rule.dst.sel = POLICY_SEL_NAME;
 	strcpy(b.rules[0].rule.dst.name, "bad name");
 	expect_invalid(ab, 2, "rule 0 is malformed");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, rules);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
 	b.vm.rules = NULL;
 	expect_invalid(ab, 2, "VM b: rules missing");
-	test_vm_init(&b, "b", 4, VM_TYPE_GUEST, true, NULL);
+	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, NULL);
 	b.vm.name = NULL;
 	expect_invalid(ab, 2, "running VM 1: invalid name");
 }
@@ -424,7 +424,7 @@ static void test_entry_bound(void **state)
 	assert_true(vms && t && names);
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "g%d", i);
-		test_vm_init(&t[i], names[i], (uint16_t)(3 + i), VM_TYPE_GUEST,
+		test_vm_init(&t[i], names[i], (uint16_t)(3 + i), VM_ROLE_GUEST,
 			     true, rules);
 		vms[i] = t[i].vm;
 	}
@@ -445,7 +445,7 @@ static void test_entry_bound(void **state)
 static void test_from_vmcfg(void **state)
 {
 	struct vmcfg *cfg = parse_ok(
-		"name = 'ndvm'\ntype = 'ndvm'\nmemory = 64\nkernel = '/k'\n"
+		"name = 'ndvm'\nrole = 'ndvm'\nmemory = 64\nkernel = '/k'\n"
 		"hmx_rules = [ 'type=guest -> myself:53' ]\n");
 	struct policy_vm vm;
 	struct policy_set *set;
@@ -455,7 +455,7 @@ static void test_from_vmcfg(void **state)
 	policy_vm_from_vmcfg(&vm, cfg, 7);
 	assert_string_equal(vm.name, "ndvm");
 	assert_int_equal(vm.domid, 7);
-	assert_int_equal(vm.type, VM_TYPE_NDVM);
+	assert_int_equal(vm.type, VM_ROLE_NDVM);
 	assert_true(vm.hmx);
 	assert_string_equal(vm.source, "web.cfg");
 	assert_int_equal(vm.nrules, 1);
@@ -527,7 +527,7 @@ static void test_matches_reference_semantics(void **state)
 			/* Names are a random subset, so some rules miss. */
 			test_vm_init(&t[i], names[(i + round) % NVM],
 				     (uint16_t)(3 + lcg(&seed) % 4 * NVM + i),
-				     (enum vm_type)(lcg(&seed) % VM_TYPE_COUNT),
+				     (enum vm_role)(lcg(&seed) % VM_ROLE_COUNT),
 				     hmx, hmx ? rules[i] : NULL);
 			vms[i] = t[i].vm;
 		}

@@ -33,9 +33,9 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	test_vm_init(&fx->web, "web", 3, VM_TYPE_GUEST, true, web_rules);
-	test_vm_init(&fx->db, "db", 4, VM_TYPE_SERVICE, true, db_rules);
-	test_vm_init(&fx->off, "off", 5, VM_TYPE_GUEST, false, off_rules);
+	test_vm_init(&fx->web, "web", 3, VM_ROLE_GUEST, true, web_rules);
+	test_vm_init(&fx->db, "db", 4, VM_ROLE_SERVICE, true, db_rules);
+	test_vm_init(&fx->off, "off", 5, VM_ROLE_GUEST, false, off_rules);
 	all[0] = &fx->web;
 	all[1] = &fx->db;
 	all[2] = &fx->off;

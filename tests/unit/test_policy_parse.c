@@ -68,7 +68,7 @@ static void test_selectors(void **state)
 
 	r = parse("type=ndvm -> myself:*");
 	assert_int_equal(r.src.sel, POLICY_SEL_TYPE);
-	assert_int_equal(r.src.type, VM_TYPE_NDVM);
+	assert_int_equal(r.src.type, VM_ROLE_NDVM);
 
 	r = parse("name=a:1000 -> myself:80");
 	assert_string_equal(r.src.name, "a");
@@ -83,9 +83,9 @@ static void test_selectors(void **state)
 	assert_int_equal(r.src.sel, POLICY_SEL_ANY);
 	assert_int_equal(r.src.port, 7);
 	r = parse("myself -> type=service");
-	assert_int_equal(r.dst.type, VM_TYPE_SERVICE);
+	assert_int_equal(r.dst.type, VM_ROLE_SERVICE);
 	r = parse("myself -> type=guest:0");
-	assert_int_equal(r.dst.type, VM_TYPE_GUEST);
+	assert_int_equal(r.dst.type, VM_ROLE_GUEST);
 	assert_int_equal(r.dst.port, 0);
 	r = parse("myself -> myself:4294967294");
 	assert_int_equal(r.dst.port, 4294967294u);

@@ -86,20 +86,23 @@ static void disarm(void)
 
 static const char rich_cfg[] =
 	"# every key, long enough to make the lexer grow its buffers\n"
-	"name = 'web'\ntype = 'guest'\nmemory = 2G\nvcpus = 2\n"
+	"name = 'web'\nrole = 'guest'\ntype = 'pvh'\nmemory = 2G\nvcpus = 2\n"
 	"kernel = 'images/vmlinuz'\nramdisk = 'images/initrd'\n"
-	"cmdline = 'console=ttyS0 quiet loglevel=3 init=/sbin/init "
+	"root = '/dev/vda1'\n"
+	"extra = 'console=ttyS0 quiet loglevel=3 init=/sbin/init "
 	"some.more=options and.more=options'\n"
 	"hmx = on\nautostart = yes\nserial = 'file:logs/web.log'\n"
-	"disk = [ 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i' ]\n"
-	"vif = [ 'bridge=br0' ]\n"
+	"disk = [ 'images/root.img,raw,xvda,rw', 'phy:/dev/vg/data,xvdc,r',\n"
+	"  'format=qcow2, vdev=xvdb, target=images/b,c.qcow2',\n"
+	"  'backendtype=vhost-user,vdev=hdd,target=qsd.sock' ]\n"
+	"vif = [ 'bridge=br0', '' ]\n"
 	"hmx_rules = [ 'myself -> host:5555', 'reject any -> myself:22',\n"
 	"  'type=ndvm -> myself', 'myself -> name=ndvm:2000',\n"
 	"  'myself -> name=ghost', 'any:7 -> myself:7',\n"
 	"  'myself -> type=guest', 'name=ndvm:53 -> myself' ]\n";
 
 static const char ndvm_cfg[] =
-	"name = 'ndvm'\ntype = 'ndvm'\nmemory = 256\nkernel = '/k'\n"
+	"name = 'ndvm'\nrole = 'ndvm'\nmemory = 256\nkernel = '/k'\n"
 	"hmx_rules = [ 'type=guest -> myself:2000', 'myself -> type=guest' ]\n";
 
 static void test_parse_oom(void **state)

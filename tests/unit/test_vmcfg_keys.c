@@ -22,7 +22,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->name, "web");
 	assert_int_equal(cfg->memory_mib, 256);
 	assert_string_equal(cfg->kernel, "/k");
-	assert_int_equal(cfg->type, VM_TYPE_GUEST);
+	assert_int_equal(cfg->role, VM_ROLE_GUEST);
 	assert_int_equal(cfg->vcpus, 1);
 	assert_null(cfg->ramdisk);
 	assert_string_equal(cfg->cmdline, "");
@@ -33,7 +33,9 @@ static void test_defaults(void **state)
 	assert_null(cfg->serial_path);
 	assert_int_equal(cfg->nrules, 0);
 	assert_int_equal(cfg->ndisks, 0);
+	assert_null(cfg->disks);
 	assert_int_equal(cfg->nvifs, 0);
+	assert_int_equal(cfg->nwarnings, 0);
 	vmcfg_free(cfg);
 }
 
@@ -42,7 +44,8 @@ static void test_all_keys(void **state)
 	struct vmcfg *cfg;
 
 	(void)state;
-	cfg = parse_ok("name = 'ndvm-1'\ntype = 'ndvm'\nmemory = 1G\n"
+	cfg = parse_ok("name = 'ndvm-1'\nrole = 'ndvm'\ntype = 'pvh'\n"
+		       "memory = 1G\n"
 		       "vcpus = 4\nkernel = 'img/vmlinuz'\n"
 		       "ramdisk = '/srv/initrd.img'\n"
 		       "cmdline = 'console=ttyS0 quiet'\nhmx = on\n"
@@ -51,7 +54,7 @@ static void test_all_keys(void **state)
 		       "disk = [ 'file:/srv/ndvm.img,xvda,w' ]\n"
 		       "vif = [ 'bridge=xenbr0' ]\nvsock = on\n");
 	assert_string_equal(cfg->name, "ndvm-1");
-	assert_int_equal(cfg->type, VM_TYPE_NDVM);
+	assert_int_equal(cfg->role, VM_ROLE_NDVM);
 	assert_int_equal(cfg->memory_mib, 1024);
 	assert_int_equal(cfg->vcpus, 4);
 	assert_string_equal(cfg->kernel, "/cfg/img/vmlinuz");
@@ -64,9 +67,12 @@ static void test_all_keys(void **state)
 	assert_int_equal(cfg->serial, VMCFG_SERIAL_FILE);
 	assert_string_equal(cfg->serial_path, "/cfg/logs/ndvm.log");
 	assert_int_equal(cfg->ndisks, 1);
-	assert_string_equal(cfg->disks[0], "file:/srv/ndvm.img,xvda,w");
+	assert_string_equal(cfg->disks[0].target, "/srv/ndvm.img");
+	assert_string_equal(cfg->disks[0].vdev, "xvda");
+	assert_false(cfg->disks[0].readonly);
 	assert_int_equal(cfg->nvifs, 1);
 	assert_string_equal(cfg->vifs[0], "bridge=xenbr0");
+	assert_int_equal(cfg->nwarnings, 1);
 	vmcfg_free(cfg);
 }
 
@@ -89,14 +95,71 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	parse_with_fails(
 		"memroy = 64\n", 4, 1,
-		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, type, memory, vcpus, kernel, ramdisk, cmdline, hmx, hmx_rules, autostart, serial, vsock, disk and vif");
+		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock and autostart");
 	parse_with_fails("hmx_rule = []\n", 4, 1,
 			 "hmx_rule: unknown key (did you mean hmx_rules?)");
 	parse_with_fails("Name = 'x'\n", 4, 1,
 			 "Name: unknown key (did you mean name?)");
-	parse_with_fails("on_crash = 'destroy'\n", 4, 1,
-			 "on_crash: unknown key; the keys are");
-	parse_with_fails("maxmem = 512\n", 4, 1, "maxmem: unknown key;");
+	parse_with_fails("rol = 'ndvm'\n", 4, 1,
+			 "rol: unknown key (did you mean role?)");
+	parse_with_fails("frobnicate = 1\n", 4, 1,
+			 "frobnicate: unknown key; the keys are name,");
+}
+
+/* xl.cfg(5) keys Bulkhead does not implement are named as such. */
+static void test_xl_keys(void **state)
+{
+	static const char *const xl_keys[] = {
+		"builder",
+		"maxmem",
+		"maxvcpus",
+		"cpus",
+		"cpus_soft",
+		"cpu_weight",
+		"cap",
+		"on_poweroff",
+		"on_reboot",
+		"on_watchdog",
+		"on_crash",
+		"on_soft_reset",
+		"uuid",
+		"seclabel",
+		"pool",
+		"pci",
+		"vfb",
+		"vkb",
+		"vtpm",
+		"p9",
+		"channel",
+		"usbctrl",
+		"usbdev",
+		"vnc",
+		"sdl",
+		"bootloader",
+		"bootloader_args",
+		"device_model_version",
+		"device_model_args",
+		"viridian",
+		"acpi",
+		"nestedhvm",
+		"xenstore_quota",
+		"xen_platform_pci",
+		"vif2",
+		"pvh",
+	};
+	char text[96], want[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(xl_keys) / sizeof(*xl_keys); i++) {
+		snprintf(text, sizeof(text), "%s = 1\n", xl_keys[i]);
+		snprintf(want, sizeof(want),
+			 "web.cfg:4:1: %s: an xl key Bulkhead does not support",
+			 xl_keys[i]);
+		parse_with_fails(text, 4, 1, want);
+	}
+	/* Keys are case-sensitive, in xl too. */
+	parse_with_fails("MaxMem = 1\n", 4, 1, "MaxMem: unknown key");
+	parse_with_fails("maxme = 1\n", 4, 1, "maxme: unknown key");
 }
 
 static void test_name(void **state)
@@ -307,30 +370,121 @@ static void test_cmdline(void **state)
 	parse_with_fails("cmdline = ['a', 'b']\n", 4, 11, "got a list");
 }
 
-static void test_type(void **state)
+static void test_role(void **state)
 {
 	static const char *const names[] = { "guest", "ndvm", "service" };
 	char text[64];
 	struct vmcfg *cfg;
 
 	(void)state;
-	for (int t = 0; t < VM_TYPE_COUNT; t++) {
-		snprintf(text, sizeof(text), "type = \"%s\"\n", names[t]);
+	for (int t = 0; t < VM_ROLE_COUNT; t++) {
+		snprintf(text, sizeof(text), "role = \"%s\"\n", names[t]);
 		cfg = parse_with(text);
-		assert_int_equal(cfg->type, t);
-		assert_string_equal(vm_type_name(cfg->type), names[t]);
+		assert_int_equal(cfg->role, t);
+		assert_string_equal(vm_role_name(cfg->role), names[t]);
 		vmcfg_free(cfg);
 	}
 	parse_with_fails(
-		"type = 'router'\n", 4, 8,
-		"type: expected one of \"guest\", \"ndvm\" or \"service\", got \"router\"");
+		"role = 'router'\n", 4, 8,
+		"role: expected one of \"guest\", \"ndvm\" or \"service\", got \"router\"");
 	parse_with_fails(
-		"type = ndvm\n", 4, 8,
-		"type: expected one of \"guest\", \"ndvm\" or \"service\", got ndvm");
-	parse_with_fails("type = 'NDVM'\n", 4, 8, "got \"NDVM\"");
+		"role = ndvm\n", 4, 8,
+		"role: expected one of \"guest\", \"ndvm\" or \"service\", got ndvm");
+	parse_with_fails("role = 'NDVM'\n", 4, 8, "got \"NDVM\"");
+	parse_with_fails("role = ''\n", 4, 8, "got \"\"");
+	parse_with_fails("role = 'guests'\n", 4, 8, "got \"guests\"");
+	parse_with_fails("role = 'pvh'\n", 4, 8, "got \"pvh\"");
+	assert_string_equal(vm_role_name((enum vm_role)7), "invalid");
+}
+
+/* type is xl's guest type; the role it used to hold has its own key. */
+static void test_type(void **state)
+{
+	struct vmcfg *cfg;
+
+	(void)state;
+	cfg = parse_with("type = 'pvh'\n");
+	assert_int_equal(cfg->role, VM_ROLE_GUEST);
+	vmcfg_free(cfg);
+	cfg = parse_with("type = \"pv\"\nrole = 'service'\n");
+	assert_int_equal(cfg->role, VM_ROLE_SERVICE);
+	vmcfg_free(cfg);
+	parse_with_fails(
+		"type = 'hvm'\n", 4, 8,
+		"web.cfg:4:8: type: \"hvm\" needs firmware and emulated devices; Bulkhead boots kernels directly: use \"pvh\"");
+	parse_with_fails(
+		"type = 'ndvm'\n", 4, 8,
+		"type: \"ndvm\" is a Bulkhead role, which has its own key now: write role = \"ndvm\" (type is xl's guest type, \"pvh\")");
+	parse_with_fails("type = \"guest\"\n", 4, 8, "write role = \"guest\"");
+	parse_with_fails("type = 'service'\n", 4, 8,
+			 "write role = \"service\"");
+	parse_with_fails(
+		"type = 'PVH'\n", 4, 8,
+		"type: expected \"pvh\" or \"pv\" (both boot the kernel directly), got \"PVH\"");
+	parse_with_fails("type = pvh\n", 4, 8, "got pvh");
 	parse_with_fails("type = ''\n", 4, 8, "got \"\"");
-	parse_with_fails("type = 'guests'\n", 4, 8, "got \"guests\"");
-	assert_string_equal(vm_type_name((enum vm_type)7), "invalid");
+}
+
+static void test_root_and_extra(void **state)
+{
+	char text[4200], *p;
+	struct vmcfg *cfg;
+
+	(void)state;
+	/* xl: "root=ROOT EXTRA", "root=ROOT" or "EXTRA". */
+	cfg = parse_with("root = '/dev/vda1'\nextra = 'console=ttyS0 ro'\n");
+	assert_string_equal(cfg->cmdline, "root=/dev/vda1 console=ttyS0 ro");
+	vmcfg_free(cfg);
+	cfg = parse_with("extra = 'quiet'\nroot = '/dev/vda1'\n");
+	assert_string_equal(cfg->cmdline, "root=/dev/vda1 quiet");
+	vmcfg_free(cfg);
+	cfg = parse_with("root = 'LABEL=root'\n");
+	assert_string_equal(cfg->cmdline, "root=LABEL=root");
+	vmcfg_free(cfg);
+	cfg = parse_with("extra = 'root=/dev/xvda1'\n");
+	assert_string_equal(cfg->cmdline, "root=/dev/xvda1");
+	vmcfg_free(cfg);
+	cfg = parse_with("extra = ''\n");
+	assert_string_equal(cfg->cmdline, "");
+	vmcfg_free(cfg);
+
+	/* xl ignores both when cmdline is set; Bulkhead refuses the file. */
+	parse_with_fails(
+		"cmdline = 'quiet'\nextra = 'x'\n", 5, 1,
+		"web.cfg:5:1: extra: cannot be used with cmdline (line 4): xl would ignore extra; put the whole command line in cmdline");
+	parse_with_fails("root = '/dev/vda'\ncmdline = ''\n", 4, 1,
+			 "root: cannot be used with cmdline (line 5)");
+	parse_with_fails("extra = 'a'\ncmdline = 'b'\nroot = '/r'\n", 6, 1,
+			 "root: cannot be used with cmdline (line 5)");
+
+	parse_with_fails(
+		"root = ''\n", 4, 8,
+		"root: expected a quoted, non-empty root device such as \"/dev/vda1\", got \"\"");
+	parse_with_fails("root = 5\n", 4, 8, "got 5");
+	parse_with_fails(
+		"extra = quiet\n", 4, 9,
+		"extra: expected quoted kernel parameters of at most 2047 bytes, got quiet");
+
+	/* The command line they make obeys cmdline's bound. */
+	p = text + sprintf(text, "name='a'\nmemory=64\nkernel='/k'\nextra='");
+	memset(p, 'e', VMCFG_CMDLINE_MAX);
+	strcpy(p + VMCFG_CMDLINE_MAX, "'\n");
+	cfg = parse_ok(text);
+	assert_int_equal(strlen(cfg->cmdline), VMCFG_CMDLINE_MAX);
+	vmcfg_free(cfg);
+	/* root= and a space make 6 bytes more than the two values. */
+	p = text +
+	    sprintf(text,
+		    "name='a'\nmemory=64\nkernel='/k'\nroot='r'\nextra='");
+	memset(p, 'e', VMCFG_CMDLINE_MAX - 7);
+	strcpy(p + VMCFG_CMDLINE_MAX - 7, "'\n");
+	cfg = parse_ok(text);
+	assert_int_equal(strlen(cfg->cmdline), VMCFG_CMDLINE_MAX);
+	vmcfg_free(cfg);
+	strcpy(p + VMCFG_CMDLINE_MAX - 7, "e'\n");
+	parse_fails_at(
+		text, 4, 1,
+		"root: the kernel command line it makes is 2048 bytes; at most 2047");
 }
 
 static void test_booleans(void **state)
@@ -477,38 +631,68 @@ static void test_hmx_rules_bound(void **state)
 	free(text);
 }
 
-static void test_reserved_lists(void **state)
+static void test_vif(void **state)
 {
-	char text[2400], *p;
+	char text[2400], *p, msg[700];
 	struct vmcfg *cfg;
 
 	(void)state;
 	cfg = parse_with(
-		"disk = [ 'anything, really', \"x\" ]\nvif = [ 'mac=00:16:3e:00:00:01' ]\n");
-	assert_int_equal(cfg->ndisks, 2);
-	assert_string_equal(cfg->disks[0], "anything, really");
-	assert_string_equal(cfg->vifs[0], "mac=00:16:3e:00:00:01");
+		"vif = [ '', 'mac=00:16:3e:00:00:01, bridge=br0,', ',,trusted',\n"
+		"  'untrusted,type=vif,model=e1000,rate=10Mb/s@20ms' ]\n");
+	assert_int_equal(cfg->nvifs, 4);
+	assert_string_equal(cfg->vifs[0], "");
+	assert_string_equal(cfg->vifs[1], "mac=00:16:3e:00:00:01, bridge=br0,");
+	assert_string_equal(cfg->vifs[3],
+			    "untrusted,type=vif,model=e1000,rate=10Mb/s@20ms");
+	/* Kept, but nothing will use them yet: the caller is told. */
+	assert_int_equal(cfg->nwarnings, 1);
+	assert_int_equal(cfg->warnings[0].line, 4);
+	assert_int_equal(cfg->warnings[0].column, 1);
+	cfg_error_format(&cfg->warnings[0], msg, sizeof(msg));
+	assert_string_equal(
+		msg,
+		"web.cfg:4:1: vif: networking is not implemented yet; 4 vifs ignored");
 	vmcfg_free(cfg);
-	parse_with_fails("disk = 'a'\n", 4, 8,
-			 "disk: expected a list of quoted strings, got \"a\"");
-	parse_with_fails("vif = bridge\n", 4, 7,
-			 "vif: expected a list of quoted strings, got bridge");
+	cfg = parse_with("vif = [ '' ]\n");
+	cfg_error_format(&cfg->warnings[0], msg, sizeof(msg));
+	assert_string_equal(
+		msg,
+		"web.cfg:4:1: vif: networking is not implemented yet; 1 vif ignored");
+	vmcfg_free(cfg);
+	cfg = parse_with("vif = []\n");
+	assert_int_equal(cfg->nwarnings, 0);
+	vmcfg_free(cfg);
+
 	parse_with_fails(
-		"disk = [ 'a', on ]\n", 4, 15,
-		"disk: expected a quoted string as each list element, got on");
+		"vif = bridge\n", 4, 7,
+		"vif: expected a list of quoted vif specs [ \"bridge=br0\", ... ] (\"\" for a default vif), got bridge");
 	parse_with_fails(
-		"vif = [ '' ]\n", 4, 9,
-		"vif: expected a non-empty string of at most 1024 bytes, got \"\"");
+		"vif = [ 'a=1', on ]\n", 4, 16,
+		"vif: expected a quoted string as each list element, got on");
 	parse_with_fails(
-		"disk = [ 'a','b','c','d','e','f','g','h','i','j','k','l','m','n','o','p','q' ]\n",
-		4, 74, "disk: expected at most 16 entries, got \"q\"");
-	parse_with_fails("vif = [ 'a','b','c','d','e','f','g','h','i' ]\n", 4,
-			 41, "vif: expected at most 8 entries, got \"i\"");
-	p = text + sprintf(text, "disk = [ '");
-	memset(p, 'd', VMCFG_SPEC_MAX + 1);
-	strcpy(p + VMCFG_SPEC_MAX + 1, "' ]\n");
-	parse_with_fails(text, 4, 10,
-			 "a non-empty string of at most 1024 bytes");
+		"vif = [ 'bridge=br0', 'mac=1,bridge' ]\n", 4, 23,
+		"web.cfg:4:23: vif[1]: \"mac=1,bridge\": expected key=value (xl's only flags are trusted and untrusted) (at character 7 of the spec)");
+	parse_with_fails(
+		"vif = [ ' =x' ]\n", 4, 9,
+		"vif[0]: \" =x\": expected key=value, the key a lower-case word such as mac or bridge (at character 2 of the spec)");
+	parse_with_fails(
+		"vif = [ 'Mac=1' ]\n", 4, 9,
+		"the key a lower-case word such as mac or bridge (at character 1");
+	parse_with_fails("vif = [ 'ip=1,\xc3\xa9=2' ]\n", 4, 9,
+			 "(at character 6 of the spec)");
+	parse_with_fails(
+		"vif = [ 'a=1','a=1','a=1','a=1','a=1','a=1','a=1','a=1','a=1' ]\n",
+		4, 57, "vif: expected at most 8 entries, got \"a=1\"");
+	p = text + sprintf(text, "vif = [ 'a=");
+	memset(p, 'v', VMCFG_SPEC_MAX - 2);
+	strcpy(p + VMCFG_SPEC_MAX - 2, "' ]\n");
+	cfg = parse_with(text);
+	assert_int_equal(strlen(cfg->vifs[0]), VMCFG_SPEC_MAX);
+	vmcfg_free(cfg);
+	strcpy(p + VMCFG_SPEC_MAX - 2, "v' ]\n");
+	parse_with_fails(text, 4, 9,
+			 "vif: expected a vif spec of at most 1024 bytes");
 }
 
 static void test_wrong_types_everywhere(void **state)
@@ -517,7 +701,11 @@ static void test_wrong_types_everywhere(void **state)
 		const char *setting;
 		const char *want;
 	} cases[] = {
-		{ "type = 1", "type: expected one of" },
+		{ "type = 1", "type: expected \"pvh\" or \"pv\"" },
+		{ "role = 1", "role: expected one of" },
+		{ "root = []",
+		  "root: expected a quoted, non-empty root device" },
+		{ "extra = 0", "extra: expected quoted kernel parameters" },
 		{ "vcpus = [1]",
 		  "vcpus: expected an integer between 1 and 64, got a list" },
 		{ "ramdisk = 1", "ramdisk: expected a non-empty quoted path" },
@@ -528,9 +716,8 @@ static void test_wrong_types_everywhere(void **state)
 		  "hmx_rules: expected a list of quoted rules" },
 		{ "autostart = []", "autostart: expected a boolean" },
 		{ "serial = 0", "serial: expected \"pty\"" },
-		{ "disk = 0", "disk: expected a list of quoted strings" },
-		{ "vif = 'x'",
-		  "vif: expected a list of quoted strings, got \"x\"" },
+		{ "disk = 0", "disk: expected a list of quoted disk specs" },
+		{ "vif = 'x'", "vif: expected a list of quoted vif specs" },
 	};
 	char text[96];
 
@@ -564,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_xl_keys),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_vcpus),
@@ -571,12 +759,14 @@ int main(void)
 		cmocka_unit_test(test_paths_without_base),
 		cmocka_unit_test(test_path_length),
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_role),
 		cmocka_unit_test(test_type),
+		cmocka_unit_test(test_root_and_extra),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_hmx_rules),
 		cmocka_unit_test(test_hmx_rules_bound),
-		cmocka_unit_test(test_reserved_lists),
+		cmocka_unit_test(test_vif),
 		cmocka_unit_test(test_wrong_types_everywhere),
 		cmocka_unit_test(test_rules_are_kept_when_domain_has_hmx),
 	};

@@ -83,6 +83,20 @@ static struct json_object *hv_entry(struct json_object *list, const char *name)
 	return NULL;
 }
 
+/* The definition's warnings, each "file:line:column: message". */
+static struct json_object *warnings_json(const struct vmcfg *cfg)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < cfg->nwarnings; i++) {
+		char text[CFG_ERROR_FILE_MAX + CFG_ERROR_MSG_MAX + 32];
+
+		cfg_error_format(&cfg->warnings[i], text, sizeof(text));
+		json_object_array_add(a, json_object_new_string(text));
+	}
+	return a;
+}
+
 static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 				   struct json_object *hvlist)
 {
@@ -102,7 +116,7 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 	json_object_object_add(o, "registered",
 			       json_object_new_boolean(r->registered));
 	if (cfg) {
-		jadd_str(o, "type", vm_type_name(cfg->type));
+		jadd_str(o, "role", vm_role_name(cfg->role));
 		jadd_int(o, "memory_mib", cfg->memory_mib);
 		jadd_int(o, "vcpus", cfg->vcpus);
 		json_object_object_add(o, "hmx",
@@ -116,6 +130,9 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 				jadd_str(o, "vsock", path);
 		}
 		jadd_str(o, "serial", vmcfg_serial_name(cfg->serial));
+		if (cfg->nwarnings)
+			json_object_object_add(o, "warnings",
+					       warnings_json(cfg));
 	} else {
 		jadd_str(o, "definition_error", err);
 	}

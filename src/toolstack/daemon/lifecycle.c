@@ -131,6 +131,20 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 	struct json_object *args, *reply;
 	int fds[3], nfds = 0, kfd, ifd = -1, cfd, r;
 
+	/* Booting without the disks the definition names would be worse. */
+	if (cfg->ndisks) {
+		snprintf(
+			err, errlen,
+			"disk: %zu disk%s defined, but bulkheadd cannot attach disks yet",
+			cfg->ndisks, cfg->ndisks == 1 ? "" : "s");
+		return -ENOSYS;
+	}
+	for (size_t i = 0; i < cfg->nwarnings; i++) {
+		char text[CFG_ERROR_FILE_MAX + CFG_ERROR_MSG_MAX + 32];
+
+		cfg_error_format(&cfg->warnings[i], text, sizeof(text));
+		bh_warn("vm %s: %s", cfg->name, text);
+	}
 	kfd = open_ro("kernel", cfg->kernel, err, errlen);
 	if (kfd < 0)
 		return -ENOENT;
