@@ -516,7 +516,6 @@ static void test_out_in_split(void **state)
 		{ BUF_GPA + 0x1000, 512, true },
 	};
 
-	start(f, 4, 0, 0);
 	start(f, 8, 0, 0);
 	assert_int_equal(add(f, b, 5), 0);
 	assert_int_equal(pop(f), 1);
