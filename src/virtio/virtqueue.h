@@ -96,11 +96,18 @@ struct vq_chain {
  * driver has made nothing new available, or -1 if the queue is (now)
  * broken: a bad index, descriptor, loop, over-long chain, nested or
  * misplaced indirect table, readable-after-writable buffer or an address
- * outside RAM. A broken queue stays broken until vq_init.
+ * outside RAM. A broken queue stays broken until vq_init. On 0 or -1 the
+ * chain has no iovecs. Zero-length descriptors add no iovec; a chain holds
+ * at most 2^32 bytes; an indirect table (1..VQ_SIZE_MAX entries, inside
+ * one region) may end a direct chain. docs/virtio.md lists every check.
  */
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 
-/* Puts chain head in the used ring with len bytes written to its in part. */
+/*
+ * Puts chain head in the used ring with len bytes written to its in part.
+ * Also on a broken queue (chains taken before it broke still complete);
+ * nothing if vq_init failed.
+ */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /*
