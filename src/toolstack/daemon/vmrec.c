@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "toolstack/daemon/disks.h"
 #include "toolstack/vmcfg.h"
 
 #include <bulkhead/hmx.h>
@@ -33,6 +34,7 @@ void vmrec_clear_instance(struct vmrec *r)
 	vmrec_snapshot_free(&r->snap);
 	vmcfg_free(r->cfg);
 	r->cfg = NULL;
+	disks_free(r);
 	r->active = false;
 	r->started = false;
 	r->domid = 0;
@@ -92,6 +94,8 @@ struct json_object *vmrec_to_json(const struct vmrec *r)
 		add_str(s, "source", r->snap.source);
 		add_str(s, "base_dir", r->snap.base_dir);
 		json_object_object_add(o, "snapshot", s);
+		if (r->ndisks)
+			json_object_object_add(o, "disks", disks_state_json(r));
 	}
 	add_str(o, "stop_reason", r->stop_reason);
 	add_str(o, "stop_detail", r->stop_detail);
@@ -163,7 +167,7 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 {
 	const char *name, *def_path, *reason, *detail;
 	const char *text = NULL, *source = NULL, *base_dir = NULL;
-	struct json_object *snap = NULL;
+	struct json_object *snap = NULL, *disks = NULL;
 	uint64_t domid, seq;
 	struct vmrec *r;
 
@@ -199,7 +203,9 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 		    !get_str(snap, "text", true, &text) ||
 		    !get_str(snap, "source", true, &source) ||
 		    !get_str(snap, "base_dir", true, &base_dir) ||
-		    base_dir[0] != '/')
+		    base_dir[0] != '/' ||
+		    !get(o, "disks", json_type_array, false, &disks) ||
+		    disks_from_state(r, disks) < 0)
 			goto bad;
 		r->domid = (uint16_t)domid;
 		r->seq = seq;

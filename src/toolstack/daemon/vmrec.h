@@ -15,6 +15,7 @@
 
 struct json_object;
 struct vmcfg;
+struct disk_inst;
 
 #define VMREC_REASON_MAX 16
 #define VMREC_DETAIL_MAX 160
@@ -41,6 +42,8 @@ struct vmrec {
 	bool restart_pending; /* `bulkhead reboot`: start again once stopped */
 	struct vmrec_snapshot snap;
 	struct vmcfg *cfg; /* snap parsed; NULL when not active */
+	struct disk_inst *disks; /* the instance's disks (disks.h) */
+	size_t ndisks;
 
 	/* Why the last instance stopped; "" before the first stop. */
 	char stop_reason[VMREC_REASON_MAX];
