@@ -921,29 +921,35 @@ int vhost_be_watch(struct vhost_be *be, int fd, void (*fn)(void *arg),
 	return -1;
 }
 
+int vhost_be_poll(struct vhost_be *be, int timeout_ms)
+{
+	struct epoll_event ev[8];
+	unsigned int gen = be->watch_gen;
+	int n = epoll_wait(be->epfd, ev, 8, timeout_ms);
+
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0) {
+		bh_err("vhost-user: epoll_wait: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n && !be->stop && !be->closed; i++) {
+		struct be_watch *w = ev[i].data.ptr;
+
+		/* A handler changed the set: the rest may be stale. */
+		if (be->watch_gen != gen)
+			break;
+		if (w->fd >= 0)
+			w->fn(w->arg);
+	}
+	return n;
+}
+
 int vhost_be_run(struct vhost_be *be)
 {
-	while (!be->stop && !be->closed) {
-		struct epoll_event ev[8];
-		int n = epoll_wait(be->epfd, ev, 8, -1);
-		unsigned int gen = be->watch_gen;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			bh_err("vhost-user: epoll_wait: %s", strerror(errno));
+	while (!be->stop && !be->closed)
+		if (vhost_be_poll(be, -1) < 0)
 			return -1;
-		}
-		for (int i = 0; i < n && !be->stop && !be->closed; i++) {
-			struct be_watch *w = ev[i].data.ptr;
-
-			/* A handler changed the set: the rest may be stale. */
-			if (be->watch_gen != gen)
-				break;
-			if (w->fd >= 0)
-				w->fn(w->arg);
-		}
-	}
 	return be->closed ? be->status : 0;
 }
 

@@ -78,6 +78,12 @@ void vhost_be_free(struct vhost_be *be);
  */
 int vhost_be_run(struct vhost_be *be);
 
+/*
+ * One round of the loop: waits up to timeout_ms (-1: no limit) and
+ * handles what is ready. Returns the number of events, or -1 (logged).
+ */
+int vhost_be_poll(struct vhost_be *be, int timeout_ms);
+
 /* Makes vhost_be_run() return 0 after the current event. */
 void vhost_be_stop(struct vhost_be *be);
 
