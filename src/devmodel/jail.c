@@ -90,7 +90,9 @@ static int map_own_ids(uid_t uid, gid_t gid)
 {
 	char line[64];
 
-	if (write_file("/proc/self/setgroups", "deny") < 0)
+	/* /proc/self is root's while not dumpable (after a setuid): ours. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 ||
+	    write_file("/proc/self/setgroups", "deny") < 0)
 		return -1;
 	snprintf(line, sizeof(line), "%u %u 1\n", (unsigned int)uid,
 		 (unsigned int)uid);
