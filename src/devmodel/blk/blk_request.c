@@ -154,6 +154,8 @@ void blk_request_parse(const struct blk_limits *lim, struct vq_chain *chain,
 	}
 	in[nin - 1].iov_len--;
 	req->status_ptr = (uint8_t *)in[nin - 1].iov_base + in[nin - 1].iov_len;
+	if (!in[nin - 1].iov_len)
+		nin--; /* the status byte had a buffer of its own */
 	in_data = iov_bytes(in, nin);
 
 	if (blk_iov_copy_from(chain->iov, nout, 0, &hdr, sizeof(hdr)) !=
