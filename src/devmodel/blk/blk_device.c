@@ -444,6 +444,11 @@ enum blk_io_engine blk_dev_engine(const struct blk_dev *d)
 	return blk_io_engine(d->io);
 }
 
+struct blk_io *blk_dev_io(struct blk_dev *d)
+{
+	return d->io;
+}
+
 unsigned int blk_dev_fds(const struct blk_dev *d, int *fds)
 {
 	return blk_io_fds(d->io, fds);

@@ -37,6 +37,9 @@ int blk_dev_attach(struct blk_dev *d, struct vhost_be *be);
 
 enum blk_io_engine blk_dev_engine(const struct blk_dev *d);
 
+/* Its I/O engine (tests probe the ring). */
+struct blk_io *blk_dev_io(struct blk_dev *d);
+
 /* The descriptors the device needs kept open (I/O engine); <= 2. */
 unsigned int blk_dev_fds(const struct blk_dev *d, int *fds);
 

@@ -379,3 +379,28 @@ unsigned int blk_io_fds(const struct blk_io *io, int *fds)
 	fds[1] = io->efd;
 	return 2;
 }
+
+int blk_io_probe(struct blk_io *io, const struct io_uring_sqe *sqe)
+{
+	struct io_uring_sqe *mine;
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (io->engine != BLK_IO_URING)
+		return -ENOSYS;
+	blk_io_drain(io);
+	mine = io_uring_get_sqe(&io->ring);
+	if (!mine)
+		return -EBUSY;
+	*mine = *sqe;
+	mine->user_data = 0;
+	r = io_uring_submit_and_wait(&io->ring, 1);
+	if (r < 0)
+		return r;
+	r = io_uring_wait_cqe(&io->ring, &cqe);
+	if (r < 0)
+		return r;
+	r = cqe->res;
+	io_uring_cqe_seen(&io->ring, cqe);
+	return r;
+}

@@ -68,6 +68,14 @@ void blk_io_reap(struct blk_io *io);
 void blk_io_drain(struct blk_io *io);
 unsigned int blk_io_inflight(const struct blk_io *io);
 
+/*
+ * Tests only: submits sqe as it is on the io_uring engine and waits for
+ * its result (the ring's restrictions answer -EACCES to what they do not
+ * allow). -ENOSYS on the synchronous engine.
+ */
+struct io_uring_sqe;
+int blk_io_probe(struct blk_io *io, const struct io_uring_sqe *sqe);
+
 /* The descriptors the engine needs kept open; returns how many (<= 2). */
 unsigned int blk_io_fds(const struct blk_io *io, int *fds);
 

@@ -9,21 +9,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "devmodel/blk/blk_device.h"
-#include "devmodel/blk/blk_image.h"
-#include "devmodel/blk/blk_jail.h"
-#include "devmodel/image_lock.h"
-#include "devmodel/vhost_backend.h"
+#include "devmodel/blk/blk_server.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -351,37 +345,6 @@ static int check_socket_fd(int fd)
 	return fd;
 }
 
-/* SIGTERM and SIGINT come as events, so the loop stops between messages. */
-static int signal_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN); /* a closed stderr must not kill us */
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-struct stopper {
-	int fd;
-	struct vhost_be *be;
-};
-
-static void on_signal(void *arg)
-{
-	struct stopper *s = arg;
-	struct signalfd_siginfo si;
-
-	if (read(s->fd, &si, sizeof(si)) == sizeof(si)) {
-		bh_info("stopping on signal %u", si.ssi_signo);
-		vhost_be_stop(s->be);
-	}
-}
-
 static int null_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -394,96 +357,31 @@ static int null_stdio(void)
 
 static int serve(const struct options *o)
 {
-	struct blk_dev_config dc = { 0 };
-	struct vhost_be_device vd;
-	struct blk_image img;
-	struct blk_jail jail = { 0 };
-	struct jail_config jc;
-	struct stopper stop = { -1, NULL };
-	struct blk_dev *dev = NULL;
-	struct vhost_be *be = NULL;
-	int io_fds[2], sock = -1, r = -1;
-	char err[300];
-	unsigned int nio;
-
-	if (blk_image_open(&o->image, &img, err, sizeof(err)) < 0) {
-		bh_err("%s", err);
-		return -1;
-	}
-	dc.params = (struct blk_params){
-		.size = img.size,
-		.block_size = img.block_size,
-		.discard_align = img.discard_align,
-		.readonly = img.readonly,
-		.discard = !o->no_discard,
+	struct blk_server_config c = {
+		.image = o->image,
+		.serial = o->serial,
+		.no_discard = o->no_discard,
 		.nqueues = o->nqueues,
+		.engine = o->engine,
+		.have_ids = o->have_uid,
+		.uid = o->uid,
+		.gid = o->gid,
 	};
-	dc.image_fd = img.fd;
-	dc.engine = o->engine;
-	dc.serial = o->serial;
-	dev = blk_dev_new(&dc);
-	if (!dev)
-		goto out;
+	struct blk_server s;
+	int sock, r = -1;
+
+	/* The image first: a missing or locked one fails before we wait. */
+	if (blk_server_open(&s, &c) < 0)
+		return -1;
 	sock = o->socket_path ? listen_and_accept(o->socket_path) :
 				check_socket_fd(o->sock_fd);
-	if (sock < 0)
-		goto out;
-	blk_dev_vhost(dev, &vd);
-	be = vhost_be_new(&vd, sock);
-	if (!be) {
-		close(sock);
-		goto out;
+	if (sock >= 0 && blk_server_start(&s, sock) == 0) {
+		if (null_stdio() < 0)
+			bh_err("/dev/null: %s", strerror(errno));
+		else if (blk_server_confine(&s) == 0)
+			r = blk_server_run(&s);
 	}
-	stop.be = be;
-	stop.fd = signal_fd();
-	if (stop.fd < 0 || blk_dev_attach(dev, be) < 0 ||
-	    vhost_be_watch(be, stop.fd, on_signal, &stop) < 0 ||
-	    null_stdio() < 0) {
-		bh_err("setting up the event loop: %s", strerror(errno));
-		goto out;
-	}
-
-	nio = blk_dev_fds(dev, io_fds);
-	jail.fds = (struct blk_jail_fds){
-		.sock = sock,
-		.epoll = -1,
-		.image = img.fd,
-		.ring = nio ? io_fds[0] : -1,
-		.ring_event = nio ? io_fds[1] : -1,
-		.signals = stop.fd,
-		.log = STDERR_FILENO,
-	};
-	jail.fds.epoll = vhost_be_epoll_fd(be);
-	jail.engine = blk_dev_engine(dev);
-	jail.readonly = img.readonly;
-	jail.nqueues = o->nqueues;
-	jail.have_ids = o->have_uid;
-	jail.uid = o->uid;
-	jail.gid = o->gid;
-	if (blk_jail_config(&jail, &jc) < 0 || jail_enter(&jc) < 0) {
-		bh_err("cannot confine the process: not serving");
-		goto out;
-	}
-	bh_info("serving %llu sectors (%s%s), %s I/O, %u queue%s, jailed",
-		(unsigned long long)(img.size / BLK_SECTOR), "raw",
-		img.readonly ? ", read-only" : "",
-		blk_io_engine_name(blk_dev_engine(dev)), o->nqueues,
-		o->nqueues == 1 ? "" : "s");
-	r = vhost_be_run(be);
-out:
-	vhost_be_free(be);
-	blk_dev_free(dev);
-	if (stop.fd >= 0)
-		close(stop.fd);
-	/*
-	 * The ring's teardown drops its reference to the image later, in
-	 * the kernel's own time: unlock now, so the image is free when we
-	 * exit. A descriptor we were given keeps its owner's locks.
-	 */
-	if (o->image.path && img.fd >= 0) {
-		image_unlock(img.fd);
-		close(img.fd);
-	}
+	blk_server_close(&s);
 	return r;
 }
 
