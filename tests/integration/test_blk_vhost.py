@@ -216,6 +216,28 @@ def test_requests(tmp_path, image, mem, engine):
     assert blk.close() == 0
 
 
+def test_two_queues(tmp_path, image, mem):
+    blk = Blk(tmp_path, image, ["--queues", "2"])
+    rings = [Vring(mem, 0, 64, 0x10000), Vring(mem, 1, 64, 0x40000)]
+    start(blk, mem, rings)
+    assert blk.fe.get_u64(GET_QUEUE_NUM) == 2
+    assert struct.unpack("<H", blk.fe.get_config(34, 2))[0] == 2
+    d0, d1 = BlkDriver(rings[0]), BlkDriver(rings[1])
+    assert d0.run(T_OUT, 0, out=pattern(4096, 1))[0] == S_OK
+    assert d1.run(T_OUT, 8, out=pattern(4096, 2))[0] == S_OK
+    # Both at once, each answered on its own ring.
+    h0 = [d0.submit(T_IN, 8, in_len=4096)[0] for _ in range(8)]
+    h1 = [d1.submit(T_IN, 0, in_len=4096)[0] for _ in range(8)]
+    rings[0].notify()
+    rings[1].notify()
+    assert sorted(h for h, _ in rings[0].wait_used(8)) == sorted(h0)
+    assert sorted(h for h, _ in rings[1].wait_used(8)) == sorted(h1)
+    # One queue stopped: the other goes on.
+    fe_get_vring_base(blk, 0)
+    assert d1.run(T_IN, 0, in_len=4096)[1] == pattern(4096, 1)
+    assert blk.close() == 0
+
+
 def fe_get_vring_base(blk, index):
     reply = blk.fe.request(GET_VRING_BASE, struct.pack("<II", index, 0))
     i, num = struct.unpack("<II", reply)
