@@ -604,6 +604,37 @@ def test_image_locking_with_qemu(tmp_path, image):
         io.stdin.close()
         io.wait(timeout=30)
 
+    # qemu-storage-daemon exporting it writable, both ways round.
+    if os.path.exists("/usr/bin/qemu-storage-daemon"):
+        sock = f"/tmp/bh-qsd-{os.getpid()}.sock"
+        qsd = ["qemu-storage-daemon", "--blockdev",
+               f"driver=file,node-name=f,filename={image}", "--export",
+               "type=vhost-user-blk,id=e,node-name=f,writable=on,"
+               f"addr.type=unix,addr.path={sock}"]
+        blk = Blk(tmp_path, image)
+        blk.fe.get_u64(GET_FEATURES)
+        r = qemu_tool(*qsd)
+        assert r.returncode == 1 and 'Failed to get "write" lock' in \
+            r.stderr, r.stderr
+        assert blk.close() == 0
+        daemon = subprocess.Popen(qsd, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(sock):
+                assert daemon.poll() is None, daemon.stderr.read()
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            r = run_blk(["--fd", "0", "--image", str(image), *jail_ids()])
+            assert r.returncode == 1, r.stderr
+            assert "in use by another process" in r.stderr, r.stderr
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=20)
+            if os.path.exists(sock):
+                os.unlink(sock)
+
     # Readers share.
     a = Blk(tmp_path, image, ["--readonly"])
     b = Blk(tmp_path, image, ["--readonly"])
