@@ -128,16 +128,14 @@ int vq_oracle_pending(const struct vq_oracle_queue *q)
 static int walk(const struct vq_oracle_queue *q, unsigned int cap,
 		uint64_t head, struct vq_oracle_chain *c)
 {
-	uint8_t seen[VQ_SIZE_MAX / 8]; /* a bit per descriptor visited */
-	uint64_t table = q->desc_gpa, entries = q->size, i = head;
+	uint64_t table = q->desc_gpa, entries = q->size, i = head, steps = 0;
 	bool indirect = false, writable = false;
 	struct desc d;
 
-	memset(seen, 0, sizeof(seen));
 	for (;;) {
-		if (seen[i / 8] & (1u << (i % 8)))
-			return -1; /* a loop */
-		seen[i / 8] |= (uint8_t)(1u << (i % 8));
+		/* More steps than the table has entries: it must loop. */
+		if (++steps > entries)
+			return -1;
 		if (!read_desc(q->mem, table + 16 * i, &d))
 			return -1; /* cannot happen: the table is RAM */
 		if (d.flags & F_INDIRECT) {
@@ -149,7 +147,7 @@ static int walk(const struct vq_oracle_queue *q, unsigned int cap,
 			table = d.addr;
 			entries = d.len / 16;
 			indirect = true;
-			memset(seen, 0, sizeof(seen));
+			steps = 0;
 			i = 0;
 			continue;
 		}

@@ -3,8 +3,8 @@
  * An independent statement of what vq_pop() must do (docs/virtio.md),
  * written from the rules rather than from src/virtio/virtqueue.c: guest
  * memory is read by guest-physical address with 128-bit address
- * arithmetic, loops are found by marking the descriptors visited instead
- * of counting steps, and buffers are cut at region ends by intersecting
+ * arithmetic, loops are found by counting steps instead of marking the
+ * descriptors visited, and buffers are cut at region ends by intersecting
  * them with every region. It reads memory plainly, so the memory must not
  * change while it runs. The fuzzer and the unit tests compare vq_pop()
  * against it.

@@ -6,8 +6,8 @@
  * through the accessors below: 16- and 32-bit fields with single atomic
  * accesses, a descriptor with one copy of its 16 bytes into a local
  * struct. Each guest value is loaded once and only the copy is checked
- * and used; nothing here reads the same guest field twice in one
- * decision.
+ * and used; no call reads a guest byte twice (unless the driver laid two
+ * structures over the same bytes: then each is read once, on its own).
  */
 #include "virtio/virtqueue.h"
 
@@ -48,10 +48,24 @@ struct vq_desc {
 
 /* Guest memory accessors: the only code that touches the rings. */
 
+/*
+ * The unit tests name a function here that sees every guest read just
+ * after it happened, and changes the bytes as a racing driver could: how
+ * "read once" is tested (tests/unit/test_virtqueue.c). Nothing otherwise.
+ */
+#ifdef VQ_TEST_READ_HOOK
+void VQ_TEST_READ_HOOK(const volatile void *p, size_t n);
+#else
+#define VQ_TEST_READ_HOOK(p, n) ((void)0)
+#endif
+
 static uint16_t guest_load16(const volatile uint8_t *p)
 {
-	return le16toh(__atomic_load_n((const volatile uint16_t *)p,
-				       __ATOMIC_RELAXED));
+	uint16_t v =
+		__atomic_load_n((const volatile uint16_t *)p, __ATOMIC_RELAXED);
+
+	VQ_TEST_READ_HOOK(p, 2);
+	return le16toh(v);
 }
 
 static void guest_store16(volatile uint8_t *p, uint16_t v)
@@ -75,6 +89,7 @@ static void guest_load_desc(const volatile uint8_t *p, struct vq_desc *d)
 
 	for (unsigned int i = 0; i < DESC_SIZE; i++)
 		raw[i] = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+	VQ_TEST_READ_HOOK(p, DESC_SIZE);
 	d->addr = get_le64(raw);
 	d->len = get_le32(raw + 8);
 	d->flags = get_le16(raw + 12);
@@ -294,6 +309,7 @@ struct walk {
 	struct vq_chain *chain;
 	unsigned int cap;
 	bool writable; /* a device-writable buffer was seen */
+	uint8_t seen[VQ_SIZE_MAX / 8]; /* descriptors of the table visited */
 };
 
 static int add_iov(struct walk *w, bool write, void *base, uint64_t len)
@@ -411,29 +427,42 @@ static const volatile uint8_t *indirect_table(struct walk *w,
 	return table;
 }
 
+/* Marks descriptor i of the current table visited; false if it was. */
+static bool first_visit(struct walk *w, uint16_t i)
+{
+	uint8_t bit = (uint8_t)(1u << (i % 8));
+
+	if (w->seen[i / 8] & bit)
+		return false;
+	w->seen[i / 8] |= bit;
+	return true;
+}
+
 /*
- * Walks the chain at head: up to size descriptors of the descriptor
- * table, the last of which may name an indirect table, walked in turn
- * for up to its own number of entries. More steps than that means a loop.
+ * Walks the chain at head through the descriptor table; its last
+ * descriptor may name an indirect table, walked in turn from entry 0. A
+ * chain that comes back to a descriptor of its table loops: it breaks
+ * the queue before that descriptor is read again, so no chain is longer
+ * than its table and no descriptor is read twice.
  */
 static int walk_chain(struct walk *w, uint16_t head)
 {
 	struct virtqueue *vq = w->vq;
 	const volatile uint8_t *table = vq->desc;
-	unsigned int entries = vq->size, steps = 0;
+	unsigned int entries = vq->size;
 	bool indirect = false;
 	uint16_t i = head;
 	struct vq_desc d;
 
+	memset(w->seen, 0, (entries + 7) / 8);
 	for (;;) {
-		if (++steps > entries)
+		if (!first_visit(w, i))
 			return vq_break(vq,
-					"the chain at head %u %s loops or "
-					"is longer than its %u entries",
-					head,
-					indirect ? "in its indirect table" :
-						   "in the descriptor table",
-					entries);
+					"the chain at head %u loops: it comes "
+					"back to descriptor %u of its %s",
+					head, i,
+					indirect ? "indirect table" :
+						   "descriptor table");
 		guest_load_desc(table + (size_t)DESC_SIZE * i, &d);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (indirect)
@@ -448,7 +477,7 @@ static int walk_chain(struct walk *w, uint16_t head)
 			/* The WRITE flag of d itself means nothing. */
 			entries = d.len / DESC_SIZE;
 			indirect = true;
-			steps = 0;
+			memset(w->seen, 0, (entries + 7) / 8);
 			i = 0;
 			continue;
 		}
@@ -471,7 +500,7 @@ static int walk_chain(struct walk *w, uint16_t head)
 
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 {
-	struct walk w = { .vq = vq, .chain = chain };
+	struct walk w; /* not zeroed whole: walk_chain clears what it uses */
 	uint16_t head;
 	int n;
 
@@ -491,6 +520,9 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 				"avail ring entry %u names head %u, "
 				"outside the queue of %u",
 				vq->last_avail, head, vq->size);
+	w.vq = vq;
+	w.chain = chain;
+	w.writable = false;
 	w.cap = chain->iov ? chain->iov_cap : 0;
 	if (w.cap > VQ_CHAIN_IOV_MAX)
 		w.cap = VQ_CHAIN_IOV_MAX;

@@ -442,6 +442,20 @@ static void test_init_placement(void **state)
 	assert_non_null(strstr(f->vq.error, "inside one RAM region"));
 	assert_int_equal(vq_init(&f->vq, NULL, 8, 0, 0, 0, 0, 0), -1);
 	assert_non_null(strstr(f->vq.error, "no guest memory table"));
+	/* RAM mapped at an odd host address: the rings would be misaligned. */
+	{
+		struct vq_mem odd = { .nregions = 1 };
+
+		odd.region[0].gpa = 0;
+		odd.region[0].size = 0x1000;
+		odd.region[0].host = f->mem.region[R_FAR].host + 1;
+		assert_int_equal(
+			vq_init(&f->vq, &odd, 8, 0, 0x100, 0x200, 0, 0), -1);
+		assert_non_null(strstr(f->vq.error,
+				       "descriptor table at 0x0 is mapped at a "
+				       "host address that is not 16-byte "
+				       "aligned"));
+	}
 	f->mem.nregions = VQ_MEM_REGIONS_MAX + 1;
 	expect_init_fails(f, 8, DESC_GPA, AVAIL_GPA, USED_GPA, 0,
 			  "9 regions, more than 8");
@@ -502,7 +516,6 @@ static void test_out_in_split(void **state)
 		{ BUF_GPA + 0x1000, 512, true },
 	};
 
-	start(f, 4, 0, 0);
 	start(f, 8, 0, 0);
 	assert_int_equal(add(f, b, 5), 0);
 	assert_int_equal(pop(f), 1);
@@ -942,7 +955,9 @@ static void test_self_loop(void **state)
 	start(f, 8, 0, 0);
 	put_desc(f, DESC_GPA, 3, BUF_GPA, 0, F_NEXT, 3);
 	publish(f, 3);
-	expect_broken(f, "the chain at head 3 in the descriptor table loops");
+	expect_broken(
+		f, "the chain at head 3 loops: it comes back to descriptor 3 "
+		   "of its descriptor table");
 }
 
 static void test_long_loop(void **state)
@@ -956,7 +971,9 @@ static void test_long_loop(void **state)
 			 (uint16_t)(i < 7 ? i + 1 : 2));
 	publish(f, 0);
 	f->chain.iov_cap = VQ_CHAIN_IOV_MAX;
-	expect_broken(f, "loops or is longer than its 8 entries");
+	expect_broken(f,
+		      "loops: it comes back to descriptor 2 of its descriptor "
+		      "table");
 }
 
 static void test_indirect_not_negotiated(void **state)
@@ -1044,8 +1061,10 @@ static void test_indirect_loop(void **state)
 	put_desc(f, TABLE_GPA, 1, BUF_GPA, 0, F_NEXT, 2);
 	put_desc(f, TABLE_GPA, 2, BUF_GPA, 0, F_NEXT, 0);
 	publish(f, 0);
-	expect_broken(f, "in its indirect table loops or is longer than its 3 "
-			 "entries");
+	expect_broken(
+		f,
+		"the chain at head 0 loops: it comes back to descriptor 0 of "
+		"its indirect table");
 }
 
 static void test_indirect_bad_next(void **state)
@@ -1269,61 +1288,197 @@ static void random_desc(struct fx *f, uint64_t *s, uint64_t table,
 		 (uint16_t)(rnd(s) % (entries + 1)));
 }
 
+/*
+ * Every guest read the library makes, seen through VQ_TEST_READ_HOOK
+ * while armed: recorded, and the bytes behind it inverted at once, as a
+ * racing driver could change them; restored when the call is over. A
+ * library that read a byte twice, or used anything but its first copy,
+ * would be seen or would disagree with the oracle run on the real bytes.
+ */
+#define MAX_READS 4096
+
+static struct {
+	bool armed;
+	bool twice; /* some byte was read twice in one call */
+	bool overflow;
+	unsigned int n;
+	struct {
+		volatile uint8_t *p;
+		size_t len;
+		uint8_t orig[16];
+	} r[MAX_READS];
+} reads;
+
+void vq_test_read_hook(const volatile void *p, size_t n);
+
+void vq_test_read_hook(const volatile void *p, size_t n)
+{
+	volatile uint8_t *b = (volatile uint8_t *)p;
+
+	if (!reads.armed)
+		return;
+	if (reads.n == MAX_READS || n > sizeof(reads.r[0].orig)) {
+		reads.overflow = true;
+		return;
+	}
+	for (unsigned int i = 0; i < reads.n; i++) {
+		if (b < reads.r[i].p + reads.r[i].len && reads.r[i].p < b + n)
+			reads.twice = true;
+	}
+	reads.r[reads.n].p = b;
+	reads.r[reads.n].len = n;
+	for (size_t k = 0; k < n; k++) {
+		reads.r[reads.n].orig[k] = b[k];
+		b[k] = (uint8_t)~b[k];
+	}
+	reads.n++;
+}
+
+static void reads_arm(void)
+{
+	reads.n = 0;
+	reads.twice = reads.overflow = false;
+	reads.armed = true;
+}
+
+/* Disarms, puts the real bytes back; returns how many reads there were. */
+static unsigned int reads_done(void)
+{
+	reads.armed = false;
+	for (unsigned int i = reads.n; i-- > 0;)
+		for (size_t k = 0; k < reads.r[i].len; k++)
+			reads.r[i].p[k] = reads.r[i].orig[k];
+	assert_false(reads.overflow);
+	if (reads.twice)
+		fail_msg("the library read a guest byte twice in one call");
+	return reads.n;
+}
+
+/* A queue of random size and features over random rings and tables. */
+static void random_queue(struct fx *f, uint64_t *s, struct vq_oracle_queue *q)
+{
+	unsigned int size = 1u << (rnd(s) % 5);
+	uint64_t features = rnd(s) & (FEAT_INDIRECT | FEAT_EVENT_IDX);
+	uint16_t base = (uint16_t)rnd(s);
+
+	*q = (struct vq_oracle_queue){
+		.mem = &f->mem,
+		.size = size,
+		.indirect = features & FEAT_INDIRECT,
+		.desc_gpa = DESC_GPA,
+		.avail_gpa = AVAIL_GPA,
+	};
+	setup(&(void *){ f });
+	start(f, size, features, base);
+	for (unsigned int i = 0; i < size; i++) {
+		random_desc(f, s, DESC_GPA, i, size);
+		put16(f, AVAIL_GPA + 4 + 2 * i,
+		      (uint16_t)(rnd(s) % (size + 1)));
+	}
+	for (unsigned int t = 0; t < 4; t++)
+		for (unsigned int i = 0; i < 5; i++)
+			random_desc(f, s, TABLE_GPA + 0x100 * t, i, 5);
+	put16(f, AVAIL_GPA + 2, (uint16_t)(base + rnd(s) % (size + 2)));
+	put16(f, AVAIL_GPA, (uint16_t)rnd(s));
+	put16(f, AVAIL_GPA + 4 + 2 * size, (uint16_t)rnd(s)); /* used_event */
+}
+
+/*
+ * Pops until the queue is empty or broken, each pop compared with the
+ * oracle on the same memory and checked to write nothing; with racing,
+ * under the scrambling read hook.
+ */
+static void pop_all_checked(struct fx *f, uint64_t *s,
+			    struct vq_oracle_queue *q, bool racing)
+{
+	static struct vq_oracle_chain want;
+
+	for (;;) {
+		unsigned int cap = (unsigned int)(rnd(s) % 6);
+		int ret;
+
+		q->last_avail = f->vq.last_avail;
+		vq_oracle_pop(q, cap, &want);
+		f->chain.iov_cap = cap;
+		snapshot(f);
+		if (racing)
+			reads_arm();
+		ret = pop(f);
+		if (racing && reads_done() == 0 && !f->vq.broken)
+			fail_msg("the read hook saw nothing: not compiled in?");
+		assert_ram_unchanged(f);
+		if (ret != want.ret)
+			fail_msg("vq_pop %d, oracle %d (%s)", ret, want.ret,
+				 f->vq.error);
+		if (ret != 1)
+			break;
+		assert_chain_in_ram(&f->mem, &f->chain);
+		assert_int_equal(f->chain.head, want.head);
+		assert_int_equal(f->chain.nout, want.nout);
+		assert_int_equal(f->chain.nin, want.nin);
+		assert_true(f->chain.out_len == want.out_len);
+		assert_true(f->chain.in_len == want.in_len);
+		assert_memory_equal(f->iov, want.iov,
+				    (want.nout + want.nin) *
+					    sizeof(struct iovec));
+	}
+	if (f->vq.broken)
+		assert_true(f->vq.error[0] != '\0');
+}
+
 static void test_random_rings(void **state)
 {
 	struct fx *f = *state;
 	uint64_t s = 0x9e3779b97f4a7c15ull;
-	static struct vq_oracle_chain want;
+	struct vq_oracle_queue q;
 
 	for (unsigned int round = 0; round < 2000; round++) {
-		unsigned int size = 1u << (rnd(&s) % 5);
-		uint64_t features = rnd(&s) & (FEAT_INDIRECT | FEAT_EVENT_IDX);
-		uint16_t base = (uint16_t)rnd(&s);
-		struct vq_oracle_queue q = {
-			.mem = &f->mem,
-			.size = size,
-			.indirect = features & FEAT_INDIRECT,
-			.desc_gpa = DESC_GPA,
-			.avail_gpa = AVAIL_GPA,
-		};
+		random_queue(f, &s, &q);
+		pop_all_checked(f, &s, &q, false);
+	}
+}
 
-		setup(state);
-		start(f, size, features, base);
-		for (unsigned int i = 0; i < size; i++) {
-			random_desc(f, &s, DESC_GPA, i, size);
-			put16(f, AVAIL_GPA + 4 + 2 * i,
-			      (uint16_t)(rnd(&s) % (size + 1)));
-		}
-		for (unsigned int t = 0; t < 4; t++)
-			for (unsigned int i = 0; i < 5; i++)
-				random_desc(f, &s, TABLE_GPA + 0x100 * t, i, 5);
-		put16(f, AVAIL_GPA + 2,
-		      (uint16_t)(base + rnd(&s) % (size + 2)));
-		for (;;) {
-			unsigned int cap = (unsigned int)(rnd(&s) % 6);
-			int ret;
+/*
+ * Read once, deterministically: every guest byte a call reads is changed
+ * behind it at once, yet each call reads each byte at most once and acts
+ * on the values as they were (the oracle's answer on the real bytes).
+ */
+static void test_read_once(void **state)
+{
+	struct fx *f = *state;
+	uint64_t s = 0x2545f4914f6cdd1dull;
+	struct vq_oracle_queue q;
 
-			q.last_avail = f->vq.last_avail;
-			vq_oracle_pop(&q, cap, &want);
-			f->chain.iov_cap = cap;
-			snapshot(f);
-			ret = pop(f);
-			assert_ram_unchanged(f);
-			if (ret != want.ret)
-				fail_msg("round %u: vq_pop %d, oracle %d (%s)",
-					 round, ret, want.ret, f->vq.error);
-			if (ret != 1)
-				break;
-			assert_chain_in_ram(&f->mem, &f->chain);
-			assert_int_equal(f->chain.head, want.head);
-			assert_int_equal(f->chain.nout, want.nout);
-			assert_int_equal(f->chain.nin, want.nin);
-			assert_memory_equal(f->iov, want.iov,
-					    (want.nout + want.nin) *
-						    sizeof(struct iovec));
-		}
+	for (unsigned int round = 0; round < 2000; round++) {
+		int want_pending;
+		bool want;
+
+		random_queue(f, &s, &q);
+		q.last_avail = f->vq.last_avail;
+		want_pending = vq_oracle_pending(&q);
+		reads_arm();
+		assert_int_equal(vq_pending(&f->vq),
+				 want_pending < 0 ? 0 : want_pending);
+		assert_int_equal(reads_done(), 1);
+		if (want_pending < 0)
+			continue;
+		pop_all_checked(f, &s, &q, true);
+		/* Completions, then the notification decisions. */
+		vq_push(&f->vq, 0, 0);
+		want = f->event_idx || !(get16(f, AVAIL_GPA) & 1);
+		reads_arm();
+		assert_true(vq_should_notify(&f->vq) == want);
+		assert_int_equal(reads_done(), f->event_idx ? 0 : 1);
+		vq_push(&f->vq, 0, 0);
+		reads_arm();
+		vq_should_notify(&f->vq);
+		assert_true(reads_done() <= 1);
 		if (f->vq.broken)
-			assert_true(f->vq.error[0] != '\0');
+			continue;
+		want = get16(f, AVAIL_GPA + 2) != f->vq.last_avail;
+		reads_arm();
+		assert_true(vq_enable_notify(&f->vq) == want);
+		assert_int_equal(reads_done(), 1);
 	}
 }
 
@@ -1450,6 +1605,7 @@ int main(void)
 		T(test_too_many_iovecs),
 		T(test_broken_stays_broken),
 		T(test_random_rings),
+		T(test_read_once),
 		T(test_race_rewrites),
 #undef T
 	};
