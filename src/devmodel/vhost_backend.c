@@ -502,6 +502,8 @@ static int get_vring_base(struct vhost_be *be, uint32_t index, uint32_t *num)
 	q->started = false;
 	q->live = false;
 	q->broken = false;
+	/* With the handshake, a ring starts again disabled (the spec's rule). */
+	q->enabled = false;
 	return 0;
 }
 

@@ -425,6 +425,22 @@ static void test_vring_life_cycle(void **state)
 	assert_int_equal(reply.p.state.num, 5);
 	assert_false(vhost_be_queue(f->be, 1)->started);
 	assert_int_equal(vhost_be_queue(f->be, 1)->kick_fd, -1);
+	/* Started again, it waits to be enabled again. */
+	{
+		int k;
+		unsigned int kicks = f->probe.kicks;
+
+		ring_setup(f, 1, &k);
+		assert_false(vhost_be_queue_ready(vhost_be_queue(f->be, 1)));
+		assert_int_equal(f->probe.kicks, kicks);
+		assert_int_equal(
+			state_msg(f, VHOST_USER_SET_VRING_ENABLE, 1, 1), 0);
+		assert_int_equal(f->probe.kicks, kicks + 1);
+		m = message(VHOST_USER_GET_VRING_BASE, 8, false);
+		m.p.state.index = 1;
+		assert_int_equal(send_msg(f, &m, NULL, 0, &reply, &len), 0);
+		close(k);
+	}
 	/* Rings outside the memory break the queue, not the connection. */
 	{
 		struct vhost_user_msg a =
