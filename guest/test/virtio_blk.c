@@ -154,6 +154,150 @@ static void role_good(void)
 		 blk_request(BLK_T_IN, 100, data, 512), BLK_S_OK);
 }
 
+/* ---- role=hostile: a driver that breaks the rules ---- */
+
+static uint8_t table[4096] __attribute__((aligned(16)));
+
+/* Waits for the device to say it needs a reset; false if it never does. */
+static bool needs_reset(void)
+{
+	for (unsigned long i = 0; i < SPIN; i++) {
+		if (vrt_status(&dev) & VIRTIO_S_NEEDS_RESET)
+			return true;
+		__asm__ volatile("pause");
+	}
+	return false;
+}
+
+/* After a hostile case: reset, and the device must serve a read again. */
+static void recovers(const char *what)
+{
+	char name[96];
+	int st = -1;
+
+	if (vrt_init(&dev, VIRTIO_F_VERSION_1 | VIRTIO_F_INDIRECT_DESC, QSIZE,
+		     rings))
+		st = blk_request(BLK_T_IN, 100, data, 512);
+	memset(name, 0, sizeof(name));
+	memcpy(name, "hostile: after ", 15);
+	memcpy(name + 15, what, strlen(what) < 70 ? strlen(what) : 70);
+	check(st == BLK_S_OK && !memcmp(data, "bulkhead seed", 13), name, st,
+	      BLK_S_OK);
+}
+
+/* Publishes head 0 after the test wrote the descriptors, then kicks. */
+static void kick_head(uint16_t head)
+{
+	hdr = (struct blk_req){ .type = BLK_T_IN, .sector = 100 };
+	vrt_submit(&dev, head);
+}
+
+static void broken_case(const char *name)
+{
+	check(needs_reset(), name, vrt_status(&dev), VIRTIO_S_NEEDS_RESET);
+	recovers(name);
+}
+
+static void role_hostile(void)
+{
+	uint16_t i;
+
+	if (!vrt_init(&dev, VIRTIO_F_VERSION_1 | VIRTIO_F_INDIRECT_DESC, QSIZE,
+		      rings)) {
+		check(false, "hostile: device initialised", 0, 1);
+		return;
+	}
+	CHECK_EQ("hostile: a good read first",
+		 blk_request(BLK_T_IN, 100, data, 512), BLK_S_OK);
+
+	/* A descriptor loop: 0 -> 1 -> 0. */
+	set_desc(0, &hdr, sizeof(hdr), VQ_DESC_F_NEXT, 1);
+	set_desc(1, data, 512, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 0);
+	kick_head(0);
+	broken_case("hostile: a descriptor loop breaks the queue");
+
+	/* Every descriptor of the queue, and on: longer than the queue. */
+	for (i = 0; i < QSIZE; i++)
+		set_desc(i, i ? (void *)data : (void *)&hdr, i ? 16 : 16,
+			 VQ_DESC_F_NEXT | (i ? VQ_DESC_F_WRITE : 0),
+			 (uint16_t)((i + 1) % QSIZE));
+	kick_head(0);
+	broken_case("hostile: a chain longer than the queue");
+
+	/* A buffer beyond RAM. */
+	set_desc(0, &hdr, sizeof(hdr), VQ_DESC_F_NEXT, 1);
+	set_desc(1, (void *)0x7fff00000000ull, 512,
+		 VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 2);
+	set_desc(2, &status, 1, VQ_DESC_F_WRITE, 0);
+	kick_head(0);
+	broken_case("hostile: an address beyond RAM");
+
+	/* A length near 2^32 from a buffer in RAM. */
+	set_desc(0, &hdr, sizeof(hdr), VQ_DESC_F_NEXT, 1);
+	set_desc(1, data, 0xfffffff0u, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 2);
+	set_desc(2, &status, 1, VQ_DESC_F_WRITE, 0);
+	kick_head(0);
+	broken_case("hostile: a length near 2^32");
+
+	/* An indirect table holding another indirect descriptor. */
+	memset(table, 0, sizeof(table));
+	((struct vq_desc *)table)[0] =
+		(struct vq_desc){ (uintptr_t)(table + 2048), 32,
+				  VQ_DESC_F_INDIRECT, 0 };
+	set_desc(0, table, 16, VQ_DESC_F_INDIRECT, 0);
+	kick_head(0);
+	broken_case("hostile: nested indirect tables");
+
+	/* A head outside the descriptor table. */
+	kick_head(QSIZE + 3);
+	broken_case("hostile: a head outside the table");
+
+	/* The avail index jumps ahead by more than the queue. */
+	dev.q.avail[1] = (uint16_t)(dev.q.avail_idx + 3 * QSIZE);
+	mmio_w16(dev.q.notify, 0);
+	broken_case("hostile: the avail index jumps past the queue");
+
+	/* A readable buffer after a writable one. */
+	set_desc(0, &status, 1, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 1);
+	set_desc(1, &hdr, sizeof(hdr), 0, 0);
+	kick_head(0);
+	broken_case("hostile: readable after writable");
+
+	/* Queue sizes that are not powers of two are refused. */
+	vrt_set_status(&dev, 0);
+	vrt_set_status(&dev, VIRTIO_S_ACK | VIRTIO_S_DRIVER);
+	mmio_w16(dev.common + 0x16, 0);
+	for (unsigned int bad = 3; bad < 20; bad += 7) {
+		mmio_w16(dev.common + 0x18, (uint16_t)bad);
+		check(mmio_r16(dev.common + 0x18) != bad,
+		      "hostile: a queue size that is not a power of two is refused",
+		      mmio_r16(dev.common + 0x18), 16);
+	}
+	mmio_w16(dev.common + 0x18, 0);
+	check(mmio_r16(dev.common + 0x18) != 0,
+	      "hostile: queue size 0 is refused", 0, 16);
+	/* Queues that do not exist: their registers are inert. */
+	mmio_w16(dev.common + 0x16, 9);
+	CHECK_EQ("hostile: a missing queue has size 0",
+		 mmio_r16(dev.common + 0x18), 0);
+	mmio_w16(dev.common + 0x1c, 1);
+	CHECK_EQ("hostile: a missing queue cannot be enabled",
+		 mmio_r16(dev.common + 0x1c), 0);
+	recovers("refused queue sizes");
+
+	/* Notifications to queues that do not exist. */
+	for (i = 1; i < 8; i++)
+		vrt_notify(&dev, i, i);
+	vrt_notify(&dev, 0, 0x7777);
+	check(!(vrt_status(&dev) & VIRTIO_S_NEEDS_RESET),
+	      "hostile: stray notifications change nothing", vrt_status(&dev),
+	      0);
+	CHECK_EQ("hostile: a read after stray notifications",
+		 blk_request(BLK_T_IN, 100, data, 512), BLK_S_OK);
+	/* The device model survived every case: the last word. */
+	gprintf("hostile: done\n");
+}
+
 /* Reads until the device goes away: the host kills its back end. */
 static void role_loop(void)
 {
@@ -183,6 +327,8 @@ void guest_main(const uint8_t *zero_page)
 		role_good();
 	else if (!memcmp(role, "loop", 5))
 		role_loop();
+	else if (!memcmp(role, "hostile", 8))
+		role_hostile();
 	else
 		gprintf("FAIL role: unknown\n");
 	gprintf("RESULT %s\n", test_failures ? "fail" : "pass");

@@ -57,6 +57,7 @@ int cli_parse_duration(const char *s, int64_t *ms);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_block_list(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);

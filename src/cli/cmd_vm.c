@@ -217,6 +217,54 @@ int cmd_list(int argc, char **argv)
 	return r;
 }
 
+int cmd_block_list(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct json_object *reply, *disks;
+	bool json = false;
+	char *text;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jh", lo, NULL)) != -1) {
+		if (c == 'h')
+			return help(argv[0]);
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		return cli_usage_err(argv[0], "unknown option \"%s\"",
+				     argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return cli_usage_err(argv[0], "expected one VM name");
+	r = cli_call("vm.info", name_args(argv[optind]), NULL, 0, &reply, NULL,
+		     NULL);
+	if (r != EXIT_OK)
+		return r;
+	disks = jget(jget(reply, "vm", json_type_object), "disks",
+		     json_type_array);
+	if (json) {
+		puts(disks ? json_object_to_json_string_ext(
+				     disks,
+				     JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_NOSLASHESCAPE) :
+			     "[]");
+	} else {
+		text = render_disk_table(disks);
+		if (text)
+			fputs(text, stdout);
+		free(text);
+	}
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
 int cmd_pause(int argc, char **argv)
 {
 	return simple(argc, argv, "vm.pause", "paused");

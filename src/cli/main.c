@@ -26,8 +26,18 @@ const struct verb cli_verbs[] = {
 	{ "list", cmd_list, "list VMs and their state",
 	  "usage: bulkhead list [--json] [NAME...]\n"
 	  "\n"
-	  "Lists the defined VMs (or those named): domid, state, memory, vCPUs,\n"
-	  "uptime, and why a stopped VM stopped.\n"
+	  "Lists the defined VMs (or those named): domid, role, memory, vCPUs,\n"
+	  "disks (their vdevs, \"(ro)\" for read-only ones), state, uptime,\n"
+	  "and why a stopped VM stopped.\n"
+	  "\n"
+	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
+	{ "block-list", cmd_block_list, "list a VM's disks",
+	  "usage: bulkhead block-list [--json] NAME\n"
+	  "\n"
+	  "Lists the disks of VM NAME in guest order (the first is /dev/vda):\n"
+	  "its vdev, the image or back-end socket, format, access, back end\n"
+	  "(bulkhead-blk or an external vhost-user one), the device model's pid\n"
+	  "and state (running, exited, connected; off while the VM is stopped).\n"
 	  "\n"
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
 	{ "console", cmd_console, "attach to a VM's serial console",

@@ -82,7 +82,7 @@ void render_duration(uint64_t ms, char *buf, size_t len)
 
 /* A table of string cells, printed with columns as wide as their widest
  * cell; the last column is not padded. */
-#define TABLE_COLS 8
+#define TABLE_COLS 9
 struct table {
 	size_t ncols, nrows;
 	char *(*cells)[TABLE_COLS];
@@ -135,21 +135,82 @@ static void table_render(struct table *t, struct sbuf *b)
 	free(t->cells);
 }
 
-char *render_vm_table(struct json_object *vms)
+/* "xvda,xvdb(ro)": a VM's disks in guest order, or "-". */
+static const char *disk_summary(struct json_object *disks, char *buf,
+				size_t len)
+{
+	size_t n = disks ? json_object_array_length(disks) : 0, at = 0;
+
+	if (!n)
+		return "-";
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && at < len; i++) {
+		struct json_object *d = json_object_array_get_idx(disks, i);
+		const char *access = jget_str(d, "access") ?: "";
+		int w = snprintf(buf + at, len - at, "%s%s%s", i ? "," : "",
+				 jget_str(d, "vdev") ?: "?",
+				 strcmp(access, "ro") ? "" : "(ro)");
+
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	return buf;
+}
+
+char *render_disk_table(struct json_object *disks)
 {
 	struct table t = { .ncols = 8 };
 	struct sbuf b = { 0 };
-	static const char *const head[] = {
-		"NAME", "ID", "ROLE", "MEM", "VCPUS", "STATE", "UPTIME", "INFO"
-	};
+	static const char *const head[] = { "VDEV",   "GUEST",	"TARGET",
+					    "FORMAT", "ACCESS", "BACKEND",
+					    "PID",    "STATE" };
+
+	t.right[6] = true;
+	table_row(&t, head);
+	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
+		struct json_object *d = json_object_array_get_idx(disks, i);
+		char guest[32], pid[24] = "-";
+		const char *vals[8];
+		int64_t p = jget_int(d, "pid", -1);
+
+		/* Disks are in vdev order, which is the guest's /dev/vd* order. */
+		if (i < 26)
+			snprintf(guest, sizeof(guest), "/dev/vd%c",
+				 (int)('a' + i));
+		else
+			snprintf(guest, sizeof(guest), "-");
+		if (p > 0)
+			snprintf(pid, sizeof(pid), "%" PRId64, p);
+		vals[0] = jget_str(d, "vdev") ?: "?";
+		vals[1] = guest;
+		vals[2] = jget_str(d, "target") ?: "?";
+		vals[3] = jget_str(d, "format") ?: "?";
+		vals[4] = jget_str(d, "access") ?: "?";
+		vals[5] = jget_str(d, "backend") ?: "?";
+		vals[6] = pid;
+		vals[7] = jget_str(d, "state") ?: "?";
+		table_row(&t, vals);
+	}
+	table_render(&t, &b);
+	return sb_take(&b);
+}
+
+char *render_vm_table(struct json_object *vms)
+{
+	struct table t = { .ncols = 9 };
+	struct sbuf b = { 0 };
+	static const char *const head[] = { "NAME",  "ID",     "ROLE",
+					    "MEM",   "VCPUS",  "DISKS",
+					    "STATE", "UPTIME", "INFO" };
 
 	t.right[1] = t.right[3] = t.right[4] = true;
 	table_row(&t, head);
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
 		struct json_object *v = json_object_array_get_idx(vms, i);
 		char id[24] = "-", mem[24] = "-", vcpus[24] = "-";
-		char up[32] = "-", info[320] = "";
-		const char *vals[8];
+		char up[32] = "-", info[320] = "", disks[160];
+		const char *vals[9];
 		int64_t x;
 
 		if ((x = jget_int(v, "domid", -1)) >= 0)
@@ -178,9 +239,11 @@ char *render_vm_table(struct json_object *vms)
 		vals[2] = jget_str(v, "role") ?: "-";
 		vals[3] = mem;
 		vals[4] = vcpus;
-		vals[5] = jget_str(v, "state") ?: "?";
-		vals[6] = up;
-		vals[7] = info;
+		vals[5] = disk_summary(jget(v, "disks", json_type_array), disks,
+				       sizeof(disks));
+		vals[6] = jget_str(v, "state") ?: "?";
+		vals[7] = up;
+		vals[8] = info;
 		table_row(&t, vals);
 	}
 	table_render(&t, &b);

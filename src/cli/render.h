@@ -16,6 +16,8 @@ void render_duration(uint64_t ms, char *buf, size_t len);
 
 /* The `bulkhead list` table of a vm.list reply's "vms" array (malloc'd). */
 char *render_vm_table(struct json_object *vms);
+/* A VM's disks as `bulkhead block-list` prints them. */
+char *render_disk_table(struct json_object *disks);
 
 /* The `bulkhead policy show` text of a policy.show reply (malloc'd). */
 char *render_policy(struct json_object *reply);

@@ -68,6 +68,8 @@ static __attribute__((noreturn)) void child(const struct devmodel_spawn *sp,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(go_fd, &c, 1) != 1)
 		_exit(127); /* the parent gave up or died */
+	if (sp->outlive_caller)
+		prctl(PR_SET_PDEATHSIG, 0);
 	for (unsigned int i = 0; i < sp->nfds; i++) {
 		if (sp->fds[i].src > top)
 			top = sp->fds[i].src;

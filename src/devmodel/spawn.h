@@ -5,7 +5,7 @@
  * caller's ids when the caller is not root), in its own session, with
  * exactly the given descriptors at the given numbers and nothing else,
  * an empty signal mask and default signal handling, killed if the caller
- * dies, exec'd with the given environment only. The device model then
+ * dies (unless outlive_caller), exec'd with the given environment only. The device model then
  * confines itself further (jail.h) once its descriptors are set up.
  *
  * Reaping contract: the child is the caller's (exit signal SIGCHLD). Its
@@ -34,6 +34,12 @@ struct devmodel_spawn {
 	char *const *envp; /* NULL: an empty environment */
 	const struct devmodel_fd *fds;
 	unsigned int nfds; /* <= DEVMODEL_SPAWN_FDS_MAX, distinct dst */
+	/*
+	 * Keep running if the caller dies once the child has started (the
+	 * toolstack: VMs and their disks outlive a restart of bulkheadd).
+	 * Until exec it dies with the caller either way.
+	 */
+	bool outlive_caller;
 };
 
 struct devmodel_proc {

@@ -54,9 +54,9 @@ def test_lifecycle_verbs(ts, tmp_path):
 
     table = ts.ok("list").splitlines()
     assert table[0].split() == ["NAME", "ID", "ROLE", "MEM", "VCPUS",
-                                "STATE", "UPTIME", "INFO"]
+                                "DISKS", "STATE", "UPTIME", "INFO"]
     rows = {line.split()[0]: line.split() for line in table[1:]}
-    assert rows["beta"][2:6] == ["guest", "32M", "2", "running"]
+    assert rows["beta"][2:7] == ["guest", "32M", "2", "-", "running"]
     vms = ts.vms()
     assert vms["alpha"]["domid"] != vms["beta"]["domid"]
     assert vms["beta"]["registered"] and not vms["alpha"]["registered"]
@@ -181,7 +181,7 @@ def test_exit_codes_and_messages(ts, tmp_path):
 
 def test_xl_definitions(ts, tmp_path):
     """xl.cfg keys through the daemon: role and warnings in the reply, and
-    a VM with disks refused until disks can be attached."""
+    a disk that is not an image refused before anything starts."""
     path = ts.mini("xlvm", tmp_path, type="pvh", role="service", vif=[""],
                    extra="quiet")
     r = ts.cli("create", path, check=EXIT_OK)
@@ -205,8 +205,8 @@ def test_xl_definitions(ts, tmp_path):
     path = ts.mini("disky", tmp_path, disk=["/dev/null,raw,xvda,ro"])
     r = ts.cli("create", path)
     assert r.returncode == EXIT_ERROR
-    assert r.stderr == ("bulkhead: disk: 1 disk defined, but bulkheadd "
-                        "cannot attach disks yet\n"), r.stderr
+    assert r.stderr == ("bulkhead: disk xvda: /dev/null is not a regular "
+                        "file or a block device\n"), r.stderr
     assert ts.vm("disky")["state"] == "off"
 
     path = ts.mini("oldtype", tmp_path, type="ndvm")

@@ -60,7 +60,9 @@ static void test_vm_table(void **state)
 	struct json_object *vms = json_tokener_parse(
 		"[{\"name\":\"web\",\"domid\":12,\"role\":\"guest\","
 		"\"memory_mib\":1024,\"vcpus\":2,\"state\":\"running\","
-		"\"uptime_ms\":303000,\"guest_reboots\":2},"
+		"\"uptime_ms\":303000,\"guest_reboots\":2,\"disks\":["
+		"{\"vdev\":\"xvda\",\"access\":\"rw\"},"
+		"{\"vdev\":\"xvdb\",\"access\":\"ro\"}]},"
 		"{\"name\":\"ndvm\",\"role\":\"ndvm\",\"memory_mib\":256,"
 		"\"vcpus\":1,\"state\":\"stopped\",\"stop_reason\":\"crash\","
 		"\"stop_detail\":\"triple fault\"},"
@@ -72,10 +74,10 @@ static void test_vm_table(void **state)
 	t = render_vm_table(vms);
 	assert_string_equal(
 		t,
-		"NAME  ID  ROLE     MEM  VCPUS  STATE    UPTIME  INFO\n"
-		"web   12  guest  1024M      2  running  5m03s   2 guest reboots\n"
-		"ndvm   -  ndvm    256M      1  stopped  -       crash: triple fault\n"
-		"x      -  -          -      -  off      -       definition: x.cfg: gone\n");
+		"NAME  ID  ROLE     MEM  VCPUS  DISKS          STATE    UPTIME  INFO\n"
+		"web   12  guest  1024M      2  xvda,xvdb(ro)  running  5m03s   2 guest reboots\n"
+		"ndvm   -  ndvm    256M      1  -              stopped  -       crash: triple fault\n"
+		"x      -  -          -      -  -              off      -       definition: x.cfg: gone\n");
 	free(t);
 	json_object_put(vms);
 
@@ -83,9 +85,32 @@ static void test_vm_table(void **state)
 	vms = json_object_new_array();
 	t = render_vm_table(vms);
 	assert_string_equal(
-		t, "NAME  ID  ROLE  MEM  VCPUS  STATE  UPTIME  INFO\n");
+		t, "NAME  ID  ROLE  MEM  VCPUS  DISKS  STATE  UPTIME  INFO\n");
 	free(t);
 	json_object_put(vms);
+}
+
+static void test_disk_table(void **state)
+{
+	struct json_object *disks = json_tokener_parse(
+		"[{\"vdev\":\"xvda\",\"target\":\"/v/root.img\","
+		"\"format\":\"raw\",\"access\":\"rw\","
+		"\"backend\":\"bulkhead-blk\",\"pid\":4242,"
+		"\"state\":\"running\"},"
+		"{\"vdev\":\"xvdc\",\"target\":\"/run/qsd.sock\","
+		"\"format\":\"raw\",\"access\":\"ro\","
+		"\"backend\":\"vhost-user\",\"state\":\"connected\"}]");
+	char *t;
+
+	(void)state;
+	t = render_disk_table(disks);
+	assert_string_equal(
+		t,
+		"VDEV  GUEST     TARGET         FORMAT  ACCESS  BACKEND        PID  STATE\n"
+		"xvda  /dev/vda  /v/root.img    raw     rw      bulkhead-blk  4242  running\n"
+		"xvdc  /dev/vdb  /run/qsd.sock  raw     ro      vhost-user       -  connected\n");
+	free(t);
+	json_object_put(disks);
 }
 
 static void test_policy_text(void **state)
@@ -162,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_render_duration),
 		cmocka_unit_test(test_vm_table),
+		cmocka_unit_test(test_disk_table),
 		cmocka_unit_test(test_policy_text),
 	};
 

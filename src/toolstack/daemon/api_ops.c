@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "toolstack/daemon/api_client.h"
+#include "toolstack/daemon/disks.h"
 #include "toolstack/jget.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
@@ -97,6 +98,26 @@ static struct json_object *warnings_json(const struct vmcfg *cfg)
 	return a;
 }
 
+/* A stopped VM's disks, as its definition has them. */
+static struct json_object *defined_disks_json(const struct vmcfg *cfg)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < cfg->ndisks; i++) {
+		const struct disk_spec *ds = &cfg->disks[i];
+		struct json_object *o = json_object_new_object();
+
+		jadd_str(o, "vdev", ds->vdev);
+		jadd_str(o, "target", ds->target);
+		jadd_str(o, "format", disk_format_name(ds->format));
+		jadd_str(o, "access", ds->readonly ? "ro" : "rw");
+		jadd_str(o, "backend", disk_backend_name(ds->backend));
+		jadd_str(o, "state", "off");
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 				   struct json_object *hvlist)
 {
@@ -164,6 +185,10 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 		jadd_str(o, "stop_detail", r->stop_detail);
 	}
 	jadd_int(o, "guest_reboots", (int64_t)r->guest_reboots);
+	if (r->active)
+		json_object_object_add(o, "disks", disks_json(r));
+	else if (cfg)
+		json_object_object_add(o, "disks", defined_disks_json(cfg));
 	vmcfg_free(parsed);
 	return o;
 }
@@ -523,7 +548,7 @@ static void op_quit(struct req *rq)
 		for (struct vmrec *r = d->vms; r; r = r->next) {
 			if (!r->active)
 				continue;
-			vmrec_clear_instance(r);
+			bhd_forget_instance(d, r);
 			vmrec_set_stop(r, "destroyed", "the hypervisor quit");
 		}
 		hvconn_close(&d->hv);

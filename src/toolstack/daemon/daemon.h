@@ -41,6 +41,9 @@ struct bhd {
 	char *logs_dir; /* <state>/logs */
 	char *vsock_dir; /* <state>/vsock: VM NAME's vsock is vsock/NAME */
 	bool vsock; /* --vsock: the hypervisor runs with --vsock */
+	char *blk_path; /* bulkhead-blk, absolute */
+	uint32_t devmodel_uid_base; /* device models run as base + k */
+	int dm_epfd; /* device models' pidfds (disks.c) */
 
 	struct hvconn hv;
 	bool hv_fresh; /* we started this hypervisor: autostart applies */
@@ -85,6 +88,8 @@ int store_read_def(const char *path, char **text, char **base_dir,
 		   struct vmcfg **cfg, char *err, size_t errlen);
 
 /* lifecycle.c */
+/* Forgets r's instance, stopping its device models first. */
+void bhd_forget_instance(struct bhd *d, struct vmrec *r);
 /* Starts r from its file, or from snap (taken over) when not NULL. */
 int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
 	     char *err, size_t errlen);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolstack/daemon/disks.h"
 #include "toolstack/daemon/reconcile.h"
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
@@ -124,21 +125,35 @@ static void vsock_cleanup(struct bhd *d, const char *name)
 		unlink(path);
 }
 
-/* Creates the domain paused. Returns its domid or a negative errno. */
-static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
-		     size_t errlen)
+/* vm.create's "devices": the disks' sockets, from fds[first] on. */
+static struct json_object *devices_json(const struct vmcfg *cfg, int first)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < cfg->ndisks; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "type",
+				       json_object_new_string("virtio-blk"));
+		json_object_object_add(
+			o, "name", json_object_new_string(cfg->disks[i].vdev));
+		json_object_object_add(o, "fd",
+				       json_object_new_int(first + (int)i));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/*
+ * Creates r's domain paused, its disks' back ends first. Returns its
+ * domid or a negative errno; on failure no device model is left.
+ */
+static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
+		     char *err, size_t errlen)
 {
 	struct json_object *args, *reply;
-	int fds[3], nfds = 0, kfd, ifd = -1, cfd, r;
+	int fds[3 + VMCFG_DISKS_MAX], nfds = 0, kfd, ifd = -1, cfd, ret;
 
-	/* Booting without the disks the definition names would be worse. */
-	if (cfg->ndisks) {
-		snprintf(
-			err, errlen,
-			"disk: %zu disk%s defined, but bulkheadd cannot attach disks yet",
-			cfg->ndisks, cfg->ndisks == 1 ? "" : "s");
-		return -ENOSYS;
-	}
 	for (size_t i = 0; i < cfg->nwarnings; i++) {
 		char text[CFG_ERROR_FILE_MAX + CFG_ERROR_MSG_MAX + 32];
 
@@ -152,14 +167,14 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 	if (cfg->ramdisk) {
 		ifd = open_ro("ramdisk", cfg->ramdisk, err, errlen);
 		if (ifd < 0) {
-			r = -ENOENT;
+			ret = -ENOENT;
 			goto out;
 		}
 		fds[nfds++] = ifd;
 	}
 	cfd = open_console(d, cfg, err, errlen);
 	if (cfd == -1) {
-		r = -EINVAL;
+		ret = -EINVAL;
 		goto out;
 	}
 	args = json_object_new_object();
@@ -189,7 +204,7 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 				 "vsock = on, but bulkheadd runs without "
 				 "--vsock (it widens the hypervisor's sandbox; "
 				 "docs/security.md)");
-			r = -EPERM;
+			ret = -EPERM;
 			goto out_args;
 		}
 		if (bhd_vsock_path(d, cfg->name, path, sizeof(path))) {
@@ -197,7 +212,7 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 				 "vsock: %s/%s is too long for a unix socket; "
 				 "use a shorter state directory",
 				 d->vsock_dir, cfg->name);
-			r = -ENAMETOOLONG;
+			ret = -ENAMETOOLONG;
 			goto out_args;
 		}
 		unlink(path); /* an earlier instance's */
@@ -208,16 +223,34 @@ static int hv_create(struct bhd *d, const struct vmcfg *cfg, char *err,
 		json_object_object_add(args, "hmx",
 				       json_object_new_boolean(cfg->hmx));
 	clear_stale(d, cfg->name);
-	r = hvconn_call(&d->hv, "vm.create", args, fds, (size_t)nfds, &reply,
-			err, errlen);
-	if (r == 0) {
-		r = (int)jget_int(jget(reply, "vm", json_type_object), "domid",
-				  -1);
+	/* Last: nothing before can fail with a device model running. */
+	if (disks_attach(d, r, cfg, fds + nfds, err, errlen)) {
+		ret = -EIO;
+		goto out_args;
+	}
+	if (cfg->ndisks)
+		json_object_object_add(args, "devices",
+				       devices_json(cfg, nfds));
+	nfds += (int)cfg->ndisks;
+	ret = hvconn_call(&d->hv, "vm.create", args, fds, (size_t)nfds, &reply,
+			  err, errlen);
+	if (ret == 0) {
+		ret = (int)jget_int(jget(reply, "vm", json_type_object),
+				    "domid", -1);
 		json_object_put(reply);
-		if (r <= 0) {
+		if (ret <= 0) {
 			snprintf(err, errlen, "vm.create: reply without domid");
-			r = -EPROTO;
+			ret = -EPROTO;
 		}
+	}
+	if (ret < 0 && cfg->ndisks) {
+		size_t n = strlen(err);
+
+		disks_detach(d, r);
+		if (strstr(err, ": device model: ") && n + 1 < errlen)
+			snprintf(err + n, errlen - n,
+				 " (its log: %s/%s.VDEV.log)", d->logs_dir,
+				 cfg->name);
 	}
 	goto out;
 out_args:
@@ -225,7 +258,13 @@ out_args:
 out:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	return r;
+	return ret;
+}
+
+void bhd_forget_instance(struct bhd *d, struct vmrec *r)
+{
+	disks_detach(d, r);
+	vmrec_clear_instance(r);
 }
 
 /* Stops what vm_start had begun when a later step fails. */
@@ -234,7 +273,7 @@ static void abandon_start(struct bhd *d, struct vmrec *r, const char *why)
 	char err[256];
 
 	hv_name_op(d, "vm.destroy", r->name, NULL, err, sizeof(err));
-	vmrec_clear_instance(r);
+	bhd_forget_instance(d, r);
 	vmrec_set_stop(r, "failed", why);
 	if (policy_push(d, err, sizeof(err)) < 0)
 		bh_err("policy after a failed start of %s: %s", r->name, err);
@@ -315,7 +354,7 @@ int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
 			 r->def_path, cfg->name, r->name);
 		goto fail;
 	}
-	domid = hv_create(d, cfg, err, errlen);
+	domid = hv_create(d, r, cfg, err, errlen);
 	if (domid < 0)
 		goto fail;
 	r->active = true;
@@ -361,7 +400,7 @@ static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
 		snap = r->snap;
 		memset(&r->snap, 0, sizeof(r->snap));
 	}
-	vmrec_clear_instance(r);
+	bhd_forget_instance(d, r);
 	vmrec_set_stop(r, reason, detail);
 	if (policy_push(d, err, sizeof(err)) < 0)
 		bh_err("policy after %s stopped: %s", r->name, err);
@@ -442,7 +481,7 @@ void bhd_hv_lost(struct bhd *d)
 			continue;
 		bh_err("vm %s (domid %u): lost with the hypervisor", r->name,
 		       r->domid);
-		vmrec_clear_instance(r);
+		bhd_forget_instance(d, r);
 		vmrec_set_stop(r, "lost", "the hypervisor process exited");
 	}
 	hvconn_close(&d->hv);

@@ -17,16 +17,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "toolstack/daemon/disks.h"
 #include "toolstack/policy.h"
+#include "util/parse.h"
 #include "util/log.h"
 
 #define DEFAULT_STATE_DIR "/run/bulkhead"
 #define DEFAULT_CONFIG_DIR "/etc/bulkhead/vms"
 #define HV_START_WAIT_MS 10000
+/* Far above the uids and the user-namespace ranges a system hands out. */
+#define DEFAULT_DEVMODEL_UID_BASE 0x60000000u
 
 /* epoll tags: the listening socket and the hypervisor connection; any
  * other pointer is an api_client. */
-static char tag_listen, tag_hv, tag_signal;
+static char tag_listen, tag_hv, tag_signal, tag_devmodels;
 
 static void usage(FILE *out)
 {
@@ -47,13 +51,19 @@ static void usage(FILE *out)
 		"      --hv PATH         the hypervisor program (default: bulkhead-hv\n"
 		"                        next to bulkheadd, else the one built with it,\n"
 		"                        else on $PATH; or $BULKHEAD_HV)\n"
+		"      --blk PATH        the block device model (default: bulkhead-blk\n"
+		"                        found as for --hv; or $BULKHEAD_BLK)\n"
+		"      --devmodel-uid-base N\n"
+		"                        device models run as uid and gid N + k, k the\n"
+		"                        lowest free (default %u; as root only)\n"
 		"      --vsock           let VMs have vsock = on: the hypervisor is\n"
 		"                        started with --vsock, which widens its\n"
 		"                        sandbox (docs/security.md)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
 		"  -h, --help            this text; --version its version\n"
 		"\n"
-		"SIGTERM or SIGINT stops bulkheadd and leaves the VMs running.\n");
+		"SIGTERM or SIGINT stops bulkheadd and leaves the VMs running.\n",
+		DEFAULT_DEVMODEL_UID_BASE);
 }
 
 static char *abs_path(const char *p)
@@ -77,10 +87,11 @@ static char *join(const char *dir, const char *name)
 }
 
 /*
- * bulkhead-hv next to our own binary (installed), else the one built with
- * us when we run from the build tree, else the name for $PATH.
+ * A program of ours next to our own binary (installed), else the one
+ * built with us when we run from the build tree, else its name, looked up
+ * on $PATH by whoever runs it.
  */
-static char *default_hv_path(void)
+static char *default_program(const char *name, const char *built)
 {
 	char self[PATH_MAX], *dir;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -89,16 +100,40 @@ static char *default_hv_path(void)
 	if (n > 0) {
 		self[n] = '\0';
 		dir = dirname(self);
-		p = join(dir, "bulkhead-hv");
+		p = join(dir, name);
 		if (p && access(p, X_OK) == 0)
 			return p;
 		free(p);
 		if (!strncmp(self, BH_BUILD_ROOT "/",
 			     strlen(BH_BUILD_ROOT) + 1) &&
-		    access(BH_BUILD_HV, X_OK) == 0)
-			return strdup(BH_BUILD_HV);
+		    access(built, X_OK) == 0)
+			return strdup(built);
 	}
-	return strdup("bulkhead-hv");
+	return strdup(name);
+}
+
+/* An absolute path for exec without $PATH: found there if need be. */
+static char *resolve_program(char *p)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *save = NULL;
+
+	if (!p || strchr(p, '/') || !path)
+		return p;
+	dirs = strdup(path);
+	for (char *dir = dirs ? strtok_r(dirs, ":", &save) : NULL; dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *full = join(dir, p);
+
+		if (full && full[0] == '/' && access(full, X_OK) == 0) {
+			free(dirs);
+			free(p);
+			return full;
+		}
+		free(full);
+	}
+	free(dirs);
+	return p;
 }
 
 /* A private directory: created 0700, or an existing one of ours made so. */
@@ -221,7 +256,10 @@ static int setup(struct bhd *d)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || d->epfd < 0 || epoll_add(d, sfd, &tag_signal) < 0)
+	d->dm_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || d->epfd < 0 || d->dm_epfd < 0 ||
+	    epoll_add(d, sfd, &tag_signal) < 0 ||
+	    epoll_add(d, d->dm_epfd, &tag_devmodels) < 0)
 		return -1;
 	if (store_load(d) < 0)
 		return -1;
@@ -267,6 +305,8 @@ static void run(struct bhd *d)
 				d->quit = true;
 			} else if (tag == &tag_listen) {
 				api_on_listen(d);
+			} else if (tag == &tag_devmodels) {
+				disks_on_exit(d);
 			} else if (tag == &tag_hv) {
 				if (d->hv.fd >= 0)
 					on_hv_readable(d);
@@ -290,6 +330,8 @@ int main(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "hv", required_argument, NULL, 'H' },
 		{ "vsock", no_argument, NULL, 'K' },
+		{ "blk", required_argument, NULL, 'B' },
+		{ "devmodel-uid-base", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -299,8 +341,14 @@ int main(int argc, char **argv)
 	const char *state = getenv("BULKHEAD_STATE_DIR");
 	const char *config = getenv("BULKHEAD_CONFIG_DIR");
 	const char *hv = getenv("BULKHEAD_HV");
+	const char *blk = getenv("BULKHEAD_BLK");
 	enum bh_log_level level = BH_LOG_INFO;
-	struct bhd d = { .listen_fd = -1, .epfd = -1, .next_seq = 1 };
+	uint64_t uid_base;
+	struct bhd d = { .listen_fd = -1,
+			 .epfd = -1,
+			 .dm_epfd = -1,
+			 .next_seq = 1,
+			 .devmodel_uid_base = DEFAULT_DEVMODEL_UID_BASE };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:c:vqh", longopts, NULL)) != -1) {
@@ -316,6 +364,19 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			d.vsock = true;
+			break;
+		case 'B':
+			blk = optarg;
+			break;
+		case 'U':
+			if (bh_parse_u64(optarg, &uid_base) || !uid_base ||
+			    uid_base > 0xfffffffeull - 65536) {
+				fprintf(stderr,
+					"bulkheadd: --devmodel-uid-base: \"%s\" is not a uid from 1 to %llu\n",
+					optarg, 0xfffffffeull - 65536);
+				return 2;
+			}
+			d.devmodel_uid_base = (uint32_t)uid_base;
 			break;
 		case 'v':
 			level = BH_LOG_DEBUG;
@@ -348,8 +409,12 @@ int main(int argc, char **argv)
 	 * bulkheadd may run from another directory. */
 	d.hv_path = hv && hv[0] ?
 			    (strchr(hv, '/') ? abs_path(hv) : strdup(hv)) :
-			    default_hv_path();
-	if (!d.state_dir || !d.config_dir || !d.hv_path)
+			    default_program("bulkhead-hv", BH_BUILD_HV);
+	d.blk_path = resolve_program(
+		blk && blk[0] ?
+			(strchr(blk, '/') ? abs_path(blk) : strdup(blk)) :
+			default_program("bulkhead-blk", BH_BUILD_BLK));
+	if (!d.state_dir || !d.config_dir || !d.hv_path || !d.blk_path)
 		return 1;
 	d.api_sock = join(d.state_dir, "bulkheadd.sock");
 	d.hv_sock = join(d.state_dir, "hv.sock");
@@ -377,6 +442,7 @@ int main(int argc, char **argv)
 	free(d.state_dir);
 	free(d.config_dir);
 	free(d.hv_path);
+	free(d.blk_path);
 	free(d.api_sock);
 	free(d.hv_sock);
 	free(d.hv_log);

@@ -113,7 +113,7 @@ int bhd_reconcile(struct bhd *d, char *err, size_t errlen)
 				bh_err("vm %s: its definition snapshot no longer parses (%s); destroying it",
 				       r->name, e2);
 				hv_destroy(d, r->name);
-				vmrec_clear_instance(r);
+				bhd_forget_instance(d, r);
 				vmrec_set_stop(
 					r, "failed",
 					"definition snapshot unreadable");
@@ -121,7 +121,7 @@ int bhd_reconcile(struct bhd *d, char *err, size_t errlen)
 			}
 			break;
 		case RC_LOST:
-			vmrec_clear_instance(r);
+			bhd_forget_instance(d, r);
 			vmrec_set_stop(r, "lost",
 				       "the hypervisor no longer had it");
 			break;
@@ -135,7 +135,7 @@ int bhd_reconcile(struct bhd *d, char *err, size_t errlen)
 				break;
 			}
 			if (r)
-				vmrec_clear_instance(r);
+				bhd_forget_instance(d, r);
 			bh_warn("vm %s: running, not recorded and not defined; destroying it",
 				h->name);
 			hv_destroy(d, h->name);

@@ -5,6 +5,7 @@
  * so a bulkheadd killed at any instant restarts from a consistent file.
  */
 #include "toolstack/daemon/daemon.h"
+#include "toolstack/daemon/disks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -124,6 +125,8 @@ int store_load(struct bhd *d)
 		if (r->seq >= d->next_seq)
 			d->next_seq = r->seq + 1;
 		append(d, r);
+		if (r->active)
+			disks_recover(d, r);
 	}
 	json_object_put(root);
 	return 0;
