@@ -87,8 +87,8 @@ static void usage(FILE *out)
 		"  --version           the version\n"
 		"\n"
 		"Exit status: 0 when the front end disconnected between messages or on\n"
-		"SIGTERM/SIGINT; 1 on an error (image missing, unreadable or in use,\n"
-		"a malformed message); 2 on a usage error.\n",
+		"SIGTERM, SIGINT or SIGHUP; 1 on an error (image missing, unreadable\n"
+		"or in use, a malformed message); 2 on a usage error.\n",
 		VHOST_BE_QUEUES_MAX);
 }
 
