@@ -49,9 +49,10 @@ static void check_roundtrip(const struct disk_spec *d)
 
 	n = snprintf(
 		canon, sizeof(canon),
-		"format=%s,vdev=%s,access=%s,%s,backendtype=%s,target=%s,",
+		"format=%s,vdev=%s,access=%s,%s,%sbackendtype=%s,target=%s,",
 		disk_format_name(d->format), d->vdev, d->readonly ? "ro" : "rw",
 		d->discard ? "discard" : "no-discard",
+		d->direct ? "direct-io-safe," : "",
 		d->backend == DISK_BACKEND_VHOST_USER ? "vhost-user" : "phy",
 		d->target);
 	check(n > 0 && (size_t)n < sizeof(canon));
@@ -60,6 +61,7 @@ static void check_roundtrip(const struct disk_spec *d)
 	check(!strcmp(again.vdev, d->vdev) && again.index == d->index);
 	check(again.format == d->format && again.readonly == d->readonly);
 	check(again.backend == d->backend && again.discard == d->discard);
+	check(again.direct == d->direct);
 	disk_spec_release(&again);
 }
 

@@ -335,8 +335,11 @@ static int flag_or_token(struct parser *ps, size_t off, size_t n)
 		return set_discard(ps, off, true);
 	if (text_is(t, n, "no-discard"))
 		return set_discard(ps, off, false);
-	if (text_is(t, n, "direct-io-safe"))
-		return 0; /* Bulkhead's device model has no O_DIRECT workaround */
+	if (text_is(t, n, "direct-io-safe")) {
+		ps->out->direct =
+			true; /* as libxl: cache=none for the back end */
+		return 0;
+	}
 	if (text_is(t, n, "cdrom"))
 		return unsupported(ps, off, "cdrom",
 				   " (CD-ROM drives are not emulated)");

@@ -38,6 +38,7 @@ struct disk_spec {
 	bool readonly; /* access=ro; default read-write */
 	enum disk_backend backend;
 	bool discard; /* advertise discard to the guest; default true */
+	bool direct; /* direct-io-safe: O_DIRECT I/O (QEMU's cache=none) */
 	/* Where the element is, for messages; set by the caller (vmcfg.c). */
 	size_t element; /* position in the disk list as written */
 	unsigned int line;

@@ -176,6 +176,21 @@ static void test_flags_and_keys(void **state)
 	spec_is("discard,/x,,xvda", &(struct want)RW_RAW("/x", "xvda", 0));
 	spec_is("/x,,xvda,direct-io-safe,devtype=disk,specification=virtio",
 		&(struct want)RW_RAW("/x", "xvda", 0));
+	/* direct-io-safe asks for O_DIRECT; nothing else does. */
+	{
+		struct disk_spec d;
+		struct disk_spec_error err;
+
+		assert_int_equal(disk_spec_parse("/x,,xvda,direct-io-safe", 23,
+						 "/cfg", &d, &err),
+				 0);
+		assert_true(d.direct);
+		disk_spec_release(&d);
+		assert_int_equal(
+			disk_spec_parse("/x,,xvda", 8, "/cfg", &d, &err), 0);
+		assert_false(d.direct);
+		disk_spec_release(&d);
+	}
 	for (int i = 0; i < 3; i++) {
 		static const char *const own[] = { "phy", "qdisk", "tap" };
 		char spec[64];

@@ -136,6 +136,18 @@ int blk_image_open(const struct blk_image_options *o, struct blk_image *img,
 		return -1;
 	if (probe(o, img, name, err, errlen) < 0)
 		goto fail;
+	/* The guest caches; a second copy in the host's page cache would not. */
+	if (o->direct) {
+		int fl = fcntl(img->fd, F_GETFL);
+
+		if (fl < 0 || fcntl(img->fd, F_SETFL, fl | O_DIRECT) < 0) {
+			snprintf(
+				err, errlen,
+				"%s: --direct: its file system does not take O_DIRECT (%s)",
+				name, strerror(errno));
+			goto fail;
+		}
+	}
 	/* Serving a qcow2 file's bytes as a disk is only ever on purpose. */
 	if (!o->format_given && pread(img->fd, head, sizeof(head), 0) == 4 &&
 	    !memcmp(head, qcow2_magic, sizeof(head))) {

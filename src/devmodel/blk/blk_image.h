@@ -31,6 +31,7 @@ struct blk_image_options {
 	bool readonly;
 	enum blk_format format;
 	bool format_given; /* --format was on the command line */
+	bool direct; /* O_DIRECT: no host page cache (QEMU's cache=none) */
 };
 
 /*

@@ -127,9 +127,10 @@ int blk_server_confine(struct blk_server *s)
 		bh_err("cannot confine the process: not serving");
 		return -1;
 	}
-	bh_info("serving %llu sectors (raw%s), %s I/O, %u queue%s, jailed",
+	bh_info("serving %llu sectors (raw%s%s), %s I/O, %u queue%s, jailed",
 		(unsigned long long)(s->img.size / BLK_SECTOR),
 		s->img.readonly ? ", read-only" : "",
+		c->image.direct ? ", O_DIRECT" : "",
 		blk_io_engine_name(blk_dev_engine(s->dev)), c->nqueues,
 		c->nqueues == 1 ? "" : "s");
 	return 0;

@@ -73,6 +73,9 @@ static void usage(FILE *out)
 		"                      bytes; without it GET_ID is unsupported\n"
 		"  --no-discard        do not offer DISCARD (WRITE_ZEROES then never\n"
 		"                      deallocates)\n"
+		"  --direct            I/O with O_DIRECT, bypassing the host's page\n"
+		"                      cache (QEMU's cache=none); buffers must then be\n"
+		"                      aligned to the logical block size\n"
 		"  --queues N          request queues, 1 to %u (default 1)\n"
 		"  --io ENGINE         auto (default: io_uring, else synchronous),\n"
 		"                      io_uring or sync\n"
@@ -114,6 +117,7 @@ enum {
 	OPT_READONLY,
 	OPT_SERIAL,
 	OPT_NO_DISCARD,
+	OPT_DIRECT,
 	OPT_QUEUES,
 	OPT_IO,
 	OPT_UID,
@@ -167,6 +171,9 @@ static int parse_option(struct options *o, int c, const char *arg)
 		}
 		o->serial = arg;
 		return 0;
+	case OPT_DIRECT:
+		o->image.direct = true;
+		return 0;
 	case OPT_NO_DISCARD:
 		o->no_discard = true;
 		return 0;
@@ -216,6 +223,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "readonly", no_argument, NULL, OPT_READONLY },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "no-discard", no_argument, NULL, OPT_NO_DISCARD },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "queues", required_argument, NULL, OPT_QUEUES },
 		{ "io", required_argument, NULL, OPT_IO },
 		{ "uid", required_argument, NULL, OPT_UID },

@@ -123,14 +123,17 @@ static int open_image(const struct disk_spec *ds, char *err, size_t errlen)
 	if (ds->format == DISK_FORMAT_QCOW2) {
 		uint8_t magic[4];
 
-		if (pread(fd, magic, 4, 0) != 4 ||
-		    memcmp(magic, "QFI\xfb", 4)) {
+		if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "QFI\xfb", 4))
 			snprintf(
 				err, errlen,
 				"disk %s: %s is not a qcow2 image (format=qcow2)",
 				ds->vdev, ds->target);
-			goto fail;
-		}
+		else
+			snprintf(
+				err, errlen,
+				"disk %s: qcow2 images are not supported yet, only raw ones (qemu-img convert -O raw makes one)",
+				ds->vdev);
+		goto fail;
 	}
 	r = image_lock(fd, !ds->readonly, why, sizeof(why));
 	if (r == -EBUSY) {
@@ -194,6 +197,8 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 		argv[n++] = "--readonly";
 	if (!ds->discard)
 		argv[n++] = "--no-discard";
+	if (ds->direct)
+		argv[n++] = "--direct";
 	if (geteuid() == 0) {
 		di->uid = pick_uid(d);
 		if (!di->uid) {

@@ -244,13 +244,15 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		}
 	}
 	if (ret < 0 && cfg->ndisks) {
+		const char *dm = strstr(err, ": device model: ");
 		size_t n = strlen(err);
 
 		disks_detach(d, r);
-		if (strstr(err, ": device model: ") && n + 1 < errlen)
+		/* "xvda: device model: ...": say where that one logged. */
+		if (dm && dm - err <= DISK_VDEV_MAX && n + 1 < errlen)
 			snprintf(err + n, errlen - n,
-				 " (its log: %s/%s.VDEV.log)", d->logs_dir,
-				 cfg->name);
+				 " (its log: %s/%s.%.*s.log)", d->logs_dir,
+				 cfg->name, (int)(dm - err), err);
 	}
 	goto out;
 out_args:
