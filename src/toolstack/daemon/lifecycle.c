@@ -249,10 +249,15 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 
 		disks_detach(d, r);
 		/* "xvda: device model: ...": say where that one logged. */
-		if (dm && dm - err <= DISK_VDEV_MAX && n + 1 < errlen)
+		if (dm && dm - err <= DISK_VDEV_MAX && n + 1 < errlen) {
+			char vdev[DISK_VDEV_MAX + 1];
+
+			snprintf(vdev, sizeof(vdev), "%.*s", (int)(dm - err),
+				 err);
 			snprintf(err + n, errlen - n,
-				 " (its log: %s/%s.%.*s.log)", d->logs_dir,
-				 cfg->name, (int)(dm - err), err);
+				 " (its log: %s/%s.%s.log)", d->logs_dir,
+				 cfg->name, vdev);
+		}
 	}
 	goto out;
 out_args:
