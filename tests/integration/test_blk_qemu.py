@@ -209,7 +209,7 @@ def test_linux_guest_on_bulkhead_blk(tmp_path):
     # 2-vCPU nested guest does not boot reliably in the test host).
     assert re.search(r"^queues=1\r?$", out, re.M), ctx()
     m = re.search(r"limits lbs=(\d+) segs=(\d+) discard=(\d+) wz=(\d+)", out)
-    assert m and m[1] == "512" and m[2] == "126", ctx()
+    assert m and m[1] == "512" and m[2] == "254", ctx()
     assert int(m[3]) > 0 and int(m[4]) > 0, ctx()
     for step in ("mkfs=ok", "mount=ok", "sync=ok", "fstrim=ok", "umount=ok",
                  "rowrite=failed", "getro=1"):

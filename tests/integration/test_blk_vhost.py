@@ -111,7 +111,7 @@ def test_handshake_and_config_space(tmp_path, image):
     assert len(cfg) == 60
     capacity, size_max, seg_max = struct.unpack_from("<QII", cfg, 0)
     assert capacity == IMAGE_SECTORS
-    assert seg_max == 126
+    assert seg_max == 254
     blk_size, = struct.unpack_from("<I", cfg, 20)
     assert blk_size == 512
     num_queues, = struct.unpack_from("<H", cfg, 34)

@@ -2,10 +2,14 @@
 /*
  * Requests live in slots: a slot holds the chain's iovecs, the parsed
  * request and the one I/O op it has in flight (ranges of DISCARD and
- * WRITE_ZEROES go one after another). When every slot is busy a queue is
- * left with notifications off and marked starved; the next completion
- * drains it again. Interrupts are sent once per batch, when the event
- * index says the driver wants one.
+ * WRITE_ZEROES go one after another). Every kick and every batch of
+ * completions is one pass: deliver what completed, take what the driver
+ * added on every queue, submit, deliver what completed during the submit,
+ * and only then signal, once per queue, when the event index says the
+ * driver wants it. While a queue has requests in flight its kicks stay
+ * off: each completion looks at its avail ring anyway, so the driver
+ * need not exit to say it added more. When every slot is busy a queue is
+ * left with kicks off and marked starved until a completion frees one.
  */
 #include "devmodel/blk/blk_device.h"
 
@@ -55,6 +59,8 @@ struct blk_dev {
 	struct iovec *iov_pool;
 	struct blk_slot *free;
 	uint32_t starved; /* queues waiting for a free slot */
+	unsigned int inflight[VHOST_BE_QUEUES_MAX]; /* started, not pushed */
+	uint64_t completed; /* requests answered, ever */
 	uint32_t to_signal; /* queues with answers the driver was not told of */
 	bool flush_failed; /* an fdatasync failed: no later flush may pass */
 	bool punch_ok; /* the image takes FALLOC_FL_PUNCH_HOLE */
@@ -91,6 +97,8 @@ static void complete(struct blk_dev *d, struct blk_slot *s, uint8_t status)
 			blk_request_used_len(&s->req, status, s->written));
 		d->to_signal |= 1u << q->index;
 	}
+	d->inflight[q->index]--;
+	d->completed++;
 	slot_put(d, s);
 }
 
@@ -289,40 +297,62 @@ static void drain_queue(struct blk_dev *d, struct vhost_be_queue *q)
 			s->q = q;
 			s->head = chain.head;
 			s->written = 0;
+			d->inflight[q->index]++;
 			blk_request_parse(&d->lim, &chain, &s->req);
 			start(d, s);
 		}
-		if (!vhost_be_queue_ready(q) || !vq_enable_notify(&q->vq))
+		if (!vhost_be_queue_ready(q))
+			return;
+		/* The next completion drains this queue again: no kick needed. */
+		if (d->inflight[q->index])
+			return;
+		if (!vq_enable_notify(&q->vq))
 			return;
 	}
 }
 
-static void resume_starved(struct blk_dev *d)
+static void drain_all(struct blk_dev *d)
 {
 	unsigned int n = vhost_be_nqueues(d->be);
 
-	for (unsigned int i = 0; i < n && d->starved && d->free; i++)
-		if (d->starved & (1u << i))
-			drain_queue(d, vhost_be_queue(d->be, i));
+	for (unsigned int i = 0; i < n && d->free; i++)
+		drain_queue(d, vhost_be_queue(d->be, i));
+}
+
+/*
+ * Passes over everything that can move (see the top of the file), until
+ * one answers nothing: an answer may free a slot a starved queue needs,
+ * or leave a queue with nothing in flight whose kicks must come back on.
+ */
+static void process(struct blk_dev *d)
+{
+	blk_io_quiet(d->io, true);
+	for (;;) {
+		uint64_t before = d->completed;
+
+		blk_io_reap(d->io);
+		drain_all(d);
+		blk_io_commit(d->io); /* answers what completed inline */
+		if (d->completed != before)
+			continue;
+		blk_io_quiet(d->io, false);
+		/* Completed between the last look and the end of quiet? */
+		if (!blk_io_ready(d->io))
+			break;
+		blk_io_quiet(d->io, true);
+	}
+	signal_queues(d);
 }
 
 static void on_kick(void *opaque, struct vhost_be_queue *q)
 {
-	struct blk_dev *d = opaque;
-
-	drain_queue(d, q);
-	blk_io_commit(d->io);
-	signal_queues(d);
+	(void)q;
+	process(opaque);
 }
 
 static void on_io_event(void *arg)
 {
-	struct blk_dev *d = arg;
-
-	blk_io_reap(d->io);
-	resume_starved(d);
-	blk_io_commit(d->io);
-	signal_queues(d);
+	process(arg);
 }
 
 static void on_quiesce(void *opaque)
@@ -339,6 +369,7 @@ static void on_reset(void *opaque)
 
 	d->starved = 0;
 	d->to_signal = 0;
+	memset(d->inflight, 0, sizeof(d->inflight));
 }
 
 static int get_config(void *opaque, uint32_t offset, uint8_t *buf, uint32_t len)

@@ -64,6 +64,14 @@ void blk_io_commit(struct blk_io *io);
 int blk_io_event_fd(const struct blk_io *io);
 /* Delivers completed ops. */
 void blk_io_reap(struct blk_io *io);
+/*
+ * While quiet, completions do not make the event fd readable: the caller
+ * is delivering them itself (blk_io_commit reaps what completed inline).
+ * After leaving quiet, check blk_io_ready: what completed meanwhile did
+ * not signal.
+ */
+void blk_io_quiet(struct blk_io *io, bool quiet);
+bool blk_io_ready(struct blk_io *io);
 /* Waits until no op is in flight, delivering each. */
 void blk_io_drain(struct blk_io *io);
 unsigned int blk_io_inflight(const struct blk_io *io);
