@@ -141,10 +141,12 @@ static void eventfd_signal(int fd)
 			strerror(errno));
 }
 
-void vhost_be_queue_signal(struct vhost_be_queue *q)
+bool vhost_be_queue_signal(struct vhost_be_queue *q)
 {
-	if (q->live && vq_should_notify(&q->vq))
-		eventfd_signal(q->call_fd);
+	if (!q->live || !vq_should_notify(&q->vq))
+		return false;
+	eventfd_signal(q->call_fd);
+	return true;
 }
 
 void vhost_be_queue_broken(struct vhost_be_queue *q)

@@ -103,8 +103,11 @@ unsigned int vhost_be_nqueues(const struct vhost_be *be);
 /* The queue is started, enabled, set up and not broken: work may be taken. */
 bool vhost_be_queue_ready(const struct vhost_be_queue *q);
 
-/* After vq_push(): interrupts the driver if vq_should_notify() says so. */
-void vhost_be_queue_signal(struct vhost_be_queue *q);
+/*
+ * After vq_push(): interrupts the driver if vq_should_notify() says so;
+ * true if it did.
+ */
+bool vhost_be_queue_signal(struct vhost_be_queue *q);
 
 /*
  * vq_pop() returned -1: logs why, signals the vring's error eventfd and

@@ -61,6 +61,8 @@ struct blk_dev {
 	uint32_t starved; /* queues waiting for a free slot */
 	unsigned int inflight[VHOST_BE_QUEUES_MAX]; /* started, not pushed */
 	uint64_t completed; /* requests answered, ever */
+	uint64_t kicks; /* wake-ups by a driver's kick */
+	uint64_t interrupts; /* calls signalled */
 	uint32_t to_signal; /* queues with answers the driver was not told of */
 	bool flush_failed; /* an fdatasync failed: no later flush may pass */
 	bool punch_ok; /* the image takes FALLOC_FL_PUNCH_HOLE */
@@ -107,8 +109,9 @@ static void signal_queues(struct blk_dev *d)
 	unsigned int n = vhost_be_nqueues(d->be);
 
 	for (unsigned int i = 0; i < n && d->to_signal; i++) {
-		if (d->to_signal & (1u << i))
-			vhost_be_queue_signal(vhost_be_queue(d->be, i));
+		if ((d->to_signal & (1u << i)) &&
+		    vhost_be_queue_signal(vhost_be_queue(d->be, i)))
+			d->interrupts++;
 	}
 	d->to_signal = 0;
 }
@@ -346,8 +349,11 @@ static void process(struct blk_dev *d)
 
 static void on_kick(void *opaque, struct vhost_be_queue *q)
 {
+	struct blk_dev *d = opaque;
+
 	(void)q;
-	process(opaque);
+	d->kicks++;
+	process(d);
 }
 
 static void on_io_event(void *arg)
@@ -438,6 +444,12 @@ void blk_dev_free(struct blk_dev *d)
 {
 	if (!d)
 		return;
+	/* What it took to serve them: each kick and interrupt is a VM exit. */
+	if (d->completed)
+		bh_info("answered %llu requests; %llu kicks, %llu interrupts",
+			(unsigned long long)d->completed,
+			(unsigned long long)d->kicks,
+			(unsigned long long)d->interrupts);
 	blk_io_free(d->io);
 	munmap(d->zero_page, ZERO_CHUNK);
 	free(d->slots);

@@ -34,6 +34,7 @@
 /* Device-model uids: uid_base + k, k the lowest one free. */
 #define UID_SLOTS 65536u
 #define DETACH_WAIT_MS 5000
+#define TERM_WAIT_MS 1000
 
 /* Field 22 of /proc/PID/stat: when it started, in clock ticks. */
 static uint64_t proc_start_time(pid_t pid)
@@ -346,16 +347,21 @@ void disks_detach(struct bhd *d, struct vmrec *r)
 		struct pollfd p = { .fd = di->pidfd, .events = POLLIN };
 
 		/*
-		 * Its VM is gone, so it is finishing anyway; but its image
-		 * lock goes only with it, and a restart needs the image.
+		 * Its VM is gone, so it is finishing anyway (its socket
+		 * closed): SIGTERM lets it log and unlock, SIGKILL makes sure.
+		 * Its image lock goes only with it, and a restart needs it.
 		 */
 		if (di->pidfd >= 0 && !di->exited) {
-			syscall(SYS_pidfd_send_signal, di->pidfd, SIGKILL, NULL,
+			syscall(SYS_pidfd_send_signal, di->pidfd, SIGTERM, NULL,
 				0);
-			if (poll(&p, 1, DETACH_WAIT_MS) != 1)
-				bh_warn("vm %s: disk %s: device model pid %d still there after %d ms",
-					r->name, di->vdev, (int)di->pid,
-					DETACH_WAIT_MS);
+			if (poll(&p, 1, TERM_WAIT_MS) != 1) {
+				syscall(SYS_pidfd_send_signal, di->pidfd,
+					SIGKILL, NULL, 0);
+				if (poll(&p, 1, DETACH_WAIT_MS) != 1)
+					bh_warn("vm %s: disk %s: device model pid %d still there after %d ms",
+						r->name, di->vdev, (int)di->pid,
+						DETACH_WAIT_MS);
+			}
 		}
 		if (di->pid && !di->readonly)
 			wait_lock_released(di);
