@@ -151,17 +151,18 @@ int cmd_start(int argc, char **argv)
 	return r;
 }
 
-int cmd_list(int argc, char **argv)
+/*
+ * The options of a verb that takes only --json and --help: -1 to go on
+ * (optind at the first argument), else the exit status to return.
+ */
+static int json_option(int argc, char **argv, bool *json)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct json_object *reply, *vms, *sel;
-	bool json = false;
-	int c, r;
-	char *text;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -169,12 +170,25 @@ int cmd_list(int argc, char **argv)
 		if (c == 'h')
 			return help(argv[0]);
 		if (c == 'j') {
-			json = true;
+			*json = true;
 			continue;
 		}
 		return cli_usage_err(argv[0], "unknown option \"%s\"",
 				     argv[optind - 1]);
 	}
+	return -1;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct json_object *reply, *vms, *sel;
+	bool json = false;
+	char *text;
+	int r;
+
+	r = json_option(argc, argv, &json);
+	if (r >= 0)
+		return r;
 	r = cli_call("vm.list", NULL, NULL, 0, &reply, NULL, NULL);
 	if (r != EXIT_OK)
 		return r;
@@ -219,28 +233,14 @@ int cmd_list(int argc, char **argv)
 
 int cmd_block_list(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct json_object *reply, *disks;
 	bool json = false;
 	char *text;
-	int c, r;
+	int r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jh", lo, NULL)) != -1) {
-		if (c == 'h')
-			return help(argv[0]);
-		if (c == 'j') {
-			json = true;
-			continue;
-		}
-		return cli_usage_err(argv[0], "unknown option \"%s\"",
-				     argv[optind - 1]);
-	}
+	r = json_option(argc, argv, &json);
+	if (r >= 0)
+		return r;
 	if (argc - optind != 1)
 		return cli_usage_err(argv[0], "expected one VM name");
 	r = cli_call("vm.info", name_args(argv[optind]), NULL, 0, &reply, NULL,

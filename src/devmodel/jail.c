@@ -25,14 +25,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define BH_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define BH_SANITIZED 1
-#endif
-#endif
+#include "util/sanitizer_syscalls.h"
 
 static bool single_threaded(void)
 {
@@ -273,39 +266,6 @@ int jail_isolate(const struct jail_config *cfg)
 	return 0;
 }
 
-#ifdef BH_SANITIZED
-/*
- * Sanitizer builds only: the runtimes' reports and LeakSanitizer (see
- * src/hv/sandbox.c). Files are unreachable in the jail anyway.
- */
-static int add_sanitizer_rules(scmp_filter_ctx ctx)
-{
-	static const int extra[] = {
-		SCMP_SYS(open),		SCMP_SYS(openat),
-		SCMP_SYS(stat),		SCMP_SYS(newfstatat),
-		SCMP_SYS(readlink),	SCMP_SYS(lseek),
-		SCMP_SYS(getdents),	SCMP_SYS(getdents64),
-		SCMP_SYS(fcntl),	SCMP_SYS(ioctl),
-		SCMP_SYS(clone),	SCMP_SYS(fork),
-		SCMP_SYS(execve),	SCMP_SYS(pipe2),
-		SCMP_SYS(dup2),		SCMP_SYS(wait4),
-		SCMP_SYS(ptrace),	SCMP_SYS(prctl),
-		SCMP_SYS(getppid),	SCMP_SYS(nanosleep),
-		SCMP_SYS(sigaltstack),	SCMP_SYS(sched_getaffinity),
-		SCMP_SYS(mmap),		SCMP_SYS(getrlimit),
-		SCMP_SYS(prlimit64),	SCMP_SYS(getpid),
-		SCMP_SYS(gettid),	SCMP_SYS(tgkill),
-		SCMP_SYS(futex),	SCMP_SYS(sched_yield),
-		SCMP_SYS(rt_sigaction),
-	};
-	int r = 0;
-
-	for (unsigned int i = 0; !r && i < sizeof(extra) / sizeof(int); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i], 0);
-	return r;
-}
-#endif
-
 int jail_filter(const struct jail_config *cfg)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -325,7 +285,7 @@ int jail_filter(const struct jail_config *cfg)
 	}
 #ifdef BH_SANITIZED
 	if (!r)
-		r = add_sanitizer_rules(ctx);
+		r = bh_seccomp_allow_sanitizers(ctx);
 #endif
 	if (!r)
 		r = seccomp_load(ctx);

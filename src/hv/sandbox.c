@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/sanitizer_syscalls.h"
 
 /*
  * The KVM ioctls a VM needs once /dev/kvm is open (kvm.c asks the rest
@@ -229,48 +230,6 @@ static int add_rules(scmp_filter_ctx ctx, enum hv_sandbox_mode mode, bool vsock)
 	return r;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define BH_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define BH_SANITIZED 1
-#endif
-#endif
-
-#ifdef BH_SANITIZED
-/*
- * Sanitizer builds only, never a release: LeakSanitizer's check at exit
- * stops the world with a ptrace-ing helper process that lists
- * /proc/self/task, reports read /proc/self/maps and the binary, and
- * clang's runtime runs llvm-symbolizer. Found by trapping each call the
- * runtimes made under the filter (docs/security.md).
- */
-static int add_sanitizer_rules(scmp_filter_ctx ctx)
-{
-	static const int extra[] = {
-		/* the helper and the reports: files and processes */
-		SCMP_SYS(open),	       SCMP_SYS(openat),
-		SCMP_SYS(stat),	       SCMP_SYS(newfstatat),
-		SCMP_SYS(readlink),    SCMP_SYS(lseek),
-		SCMP_SYS(getdents),    SCMP_SYS(getdents64),
-		SCMP_SYS(fcntl),       SCMP_SYS(ioctl),
-		SCMP_SYS(clone),       SCMP_SYS(fork),
-		SCMP_SYS(execve),      SCMP_SYS(pipe2),
-		SCMP_SYS(dup2),	       SCMP_SYS(wait4),
-		SCMP_SYS(ptrace),      SCMP_SYS(prctl),
-		SCMP_SYS(getppid),     SCMP_SYS(nanosleep),
-		SCMP_SYS(sigaltstack), SCMP_SYS(sched_getaffinity),
-		SCMP_SYS(mmap),	       SCMP_SYS(getrlimit),
-		SCMP_SYS(prlimit64),
-	};
-	int r = 0;
-
-	for (unsigned int i = 0; !r && i < sizeof(extra) / sizeof(int); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i], 0);
-	return r;
-}
-#endif
-
 /* The bounding set (needs CAP_SETPCAP), ambient set, then all sets. */
 static int drop_capabilities(void)
 {
@@ -336,7 +295,7 @@ int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock)
 		r = add_rules(ctx, mode, vsock);
 #ifdef BH_SANITIZED
 	if (!r)
-		r = add_sanitizer_rules(ctx);
+		r = bh_seccomp_allow_sanitizers(ctx);
 #endif
 	if (!r)
 		r = seccomp_load(ctx);
