@@ -273,7 +273,7 @@ up /tmp/fromhost; sleep 0.1; echo g-ready; read go
 echo hello-from-socat | socat - VSOCK-CONNECT:2:5001; echo "socat rc=$?"
 {T} connect 2:5002
 {T} connect 2:5003
-wait; cat /tmp/fromhost; echo g-done
+wait; cat /tmp/fromhost; echo g-done; read end
 """
 
 
@@ -379,3 +379,5 @@ def test_guest_and_host(hv, guests):
     h2.connect(path)
     h2.sendall(b"CONNECT 6001\n")
     assert h2.recv(64) == b""
+    # Only now may the guest power off: its socket must be there for h2.
+    g.say("g", "end")

@@ -26,6 +26,13 @@
 #define PROTOCOL_WANTED (PF(MQ) | PF(REPLY_ACK) | PF(CONFIG))
 
 #define VIRTIO_ID_BLOCK 2
+/*
+ * The "front-end addresses" vhost-user wants in the memory table and the
+ * vring addresses: only keys the back end translates through the table,
+ * so they are guest-physical plus this constant, never the hypervisor's
+ * own addresses (a device model learns nothing of its address space).
+ */
+#define UADDR_BASE (1ull << 46)
 #define VIRTIO_BLK_CONFIG_SIZE 60
 
 struct vhu_front {
@@ -327,7 +334,7 @@ static int send_mem_table(struct vhu_front *f)
 	t.regions[0] = (struct vhost_user_region){
 		.guest_phys_addr = 0,
 		.memory_size = mem->layout.low_size,
-		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
+		.userspace_addr = UADDR_BASE,
 		.mmap_offset = 0,
 	};
 	t.nregions = 1;
@@ -335,9 +342,7 @@ static int send_mem_table(struct vhu_front *f)
 		t.regions[1] = (struct vhost_user_region){
 			.guest_phys_addr = LAYOUT_HIGH_RAM,
 			.memory_size = mem->layout.high_size,
-			.userspace_addr =
-				(uint64_t)(uintptr_t)(mem->host +
-						      mem->layout.low_size),
+			.userspace_addr = UADDR_BASE + LAYOUT_HIGH_RAM,
 			.mmap_offset = mem->layout.low_size,
 		};
 		t.nregions = 2;
@@ -346,9 +351,12 @@ static int send_mem_table(struct vhu_front *f)
 		   8 + t.nregions * sizeof(t.regions[0]), fds, t.nregions);
 }
 
+/* A ring's key for the back end; 0 if [gpa, gpa + len) is not all RAM. */
 static uint64_t user_addr(struct vhu_front *f, uint64_t gpa, uint64_t len)
 {
-	return (uint64_t)(uintptr_t)guest_mem_ptr(f->plat->mem, gpa, len);
+	if (!guest_mem_ptr(f->plat->mem, gpa, len))
+		return 0;
+	return UADDR_BASE + gpa;
 }
 
 static int start_queue(struct vhu_front *f, const struct virtio_queue_setup *q)
