@@ -6,8 +6,9 @@
 # of the command (read-only, over virtio-9p), with tmpfs scratch, runs the job
 # that tests/host/run wrote, and records its status in the job share.
 #
-# Job share (9p tag "bhjob", read-write): host.conf (sourced), rw ("TAG PATH"
-# lines), job.sh; written back: stdout, stderr, started, status.
+# Job share (9p tag "bhjob", read-write): host.conf (sourced), rw and trees
+# ("TAG PATH" lines: read-write shares; trees the tmpfs hides, shared
+# read-only), job.sh; written back: stdout, stderr, started, status.
 
 say() {
 	echo "bulkhead-testhost: $*"
@@ -61,6 +62,15 @@ for m in $LOAD_MODULES; do
 		exit 125
 	}
 done
+
+# Trees the tmpfs hid (a clone under /tmp), read-only at their own paths.
+while read -r tag path; do
+	[ -n "$tag" ] || continue
+	mkdir -p "$r$path" && p9 "$tag" "$r$path" "ro,cache=$ROOT_CACHE" || {
+		say "cannot mount the tree $path"
+		exit 125
+	}
+done </job/trees
 
 mkdir -p "$r$JOB_DIR" 2>/dev/null
 mount --bind /job "$r$JOB_DIR" || {

@@ -105,14 +105,6 @@ def test_signal_to_runner_kills_the_command():
     assert processes_matching("1234.53") == []
 
 
-@inside_test_host
-def test_qemu_mode_needs_a_visible_cwd(tmp_path):
-    # pytest's tmp_path is under /tmp, which the test host covers with tmpfs.
-    r = runner("--mode", "qemu", "--", "true", cwd=str(tmp_path))
-    assert r.returncode == 125
-    assert "is under a tmpfs of the test host" in r.stderr
-
-
 # --- test-host boots ---------------------------------------------------------
 
 CHECKS = r"""
@@ -126,6 +118,7 @@ vm = fcntl.ioctl(fd, 0xAE01, 0)                         # KVM_CREATE_VM
 print("kvm_create_vm=%s" % ("ok" if vm >= 0 else "failed"))
 EOF
 touch /usr/bulkhead-ro-probe 2>/dev/null && echo root=rw || echo root=ro
+touch ./tree-probe 2>/dev/null && echo tree=rw || echo tree=ro
 echo data >/tmp/probe && echo "tmp=$(cat /tmp/probe)"
 echo "env=${BULKHEAD_MARK-unset}|${FLAG_FROM_OPTION-unset}|${NOT_PASSED-unset}"
 echo "inner_mode=$BULKHEAD_TEST_HOST"
@@ -138,11 +131,15 @@ exit 42
 
 
 @inside_test_host
-def test_qemu_mode_runs_the_command_with_kvm(scratch, kernel):
+def test_qemu_mode_runs_the_command_with_kvm(scratch, kernel, tmp_path):
+    """Also: a directory under /tmp (the test host's tmpfs covers /tmp),
+    as the current directory, is visible inside, read-only, at its path:
+    where a clone under /tmp runs its tests."""
     results = os.path.join(scratch, "results")
     if os.path.exists(os.path.join(results, "result.txt")):
         os.unlink(os.path.join(results, "result.txt"))
-    script = os.path.join(scratch, "checks.sh")
+    cwd = str(tmp_path)
+    script = os.path.join(cwd, "checks.sh")
     with open(script, "w") as f:
         f.write(CHECKS)
     # Let auto mode choose qemu when that is what this machine needs.
@@ -151,17 +148,18 @@ def test_qemu_mode_runs_the_command_with_kvm(scratch, kernel):
                "--env", "FLAG_FROM_OPTION=yes", "--", "sh", script,
                env={"BULKHEAD_MARK": "passed", "NOT_PASSED": "leak",
                     "RESULTS_DIR": results},  # not passed: RESULTS_DIR unset
-               cwd=scratch)
+               cwd=cwd)
     out = r.stdout
     assert r.returncode == 42, r.stdout + r.stderr
     assert "mode qemu (" in r.stderr
     if not mode:
         assert "mode qemu (auto: " in r.stderr
-    assert f"cwd={scratch}\n" in out
+    assert f"cwd={cwd}\n" in out
     assert "cpu=svm\n" in out
     assert "kvm_api=12\n" in out
     assert "kvm_create_vm=ok\n" in out
     assert "root=ro\n" in out
+    assert "tree=ro\n" in out
     assert "tmp=data\n" in out
     assert "env=passed|yes|unset\n" in out
     assert "inner_mode=direct\n" in out
