@@ -66,6 +66,5 @@ int cmd_reboot(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
 
 #endif

@@ -105,19 +105,6 @@ const struct verb cli_verbs[] = {
 	  "\n"
 	  "  -j, --json       show: print the daemon's JSON instead of tables\n"
 	  "  -a, --audit N    show: audit entries to print\n" COMMON },
-	{ "demo", cmd_demo, "two guests, HMX between them, and a refused flow",
-	  "usage: bulkhead demo [--keep] [--work-dir DIR]\n"
-	  "\n"
-	  "Runs the demonstration from built-in defaults: builds the guest assets\n"
-	  "if missing, starts a private bulkheadd and two guests, shows data\n"
-	  "crossing HMX between them and a flow the policy denies being refused\n"
-	  "and audited, then stops everything. Where /dev/kvm cannot run Linux\n"
-	  "guests at useful speed it says so and runs itself inside the test host\n"
-	  "(tests/host/run).\n"
-	  "\n"
-	  "      --keep       leave the guests and the daemon running at the end\n"
-	  "      --work-dir D where to keep state and logs (default: a new\n"
-	  "                   directory under /tmp)\n" COMMON },
 	{ 0 },
 };
 

@@ -223,7 +223,7 @@ def test_help_matches_the_code(ts):
         "Options:")[0], re.M)
     assert set(verbs) >= {"create", "start", "list", "console", "shutdown",
                           "destroy", "pause", "unpause", "reboot", "logs",
-                          "policy", "demo"}
+                          "policy", "block-list"}
     for verb in verbs:
         text = ts.ok(verb, "--help")
         assert text.startswith(f"usage: bulkhead {verb}")

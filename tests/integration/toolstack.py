@@ -84,6 +84,11 @@ class Toolstack:
                     c.call("hv.quit")
             except OSError:
                 pass
+        # Shown by pytest when the test failed: what the daemon and the
+        # hypervisor said, which a flake leaves nowhere else.
+        for log in (self.daemon_log, self.state / "hv.log"):
+            if log.exists():
+                print(f"===== {log.name}\n" + log.read_text(errors="replace")[-8000:])
 
     def cli(self, *args, input=None, timeout=60, check=None):
         r = subprocess.run([str(BULKHEAD), *map(str, args)], env=self.env,
