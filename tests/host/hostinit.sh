@@ -8,7 +8,8 @@
 #
 # Job share (9p tag "bhjob", read-write): host.conf (sourced), rw and trees
 # ("TAG PATH" lines: read-write shares; trees the tmpfs hides, shared
-# read-only), job.sh; written back: stdout, stderr, started, status.
+# read-only), job.sh; written back: stdout, stderr, started, status, and
+# heartbeat (touched every 5 s while the command runs).
 
 say() {
 	echo "bulkhead-testhost: $*"
@@ -86,8 +87,18 @@ while read -r tag path; do
 	}
 done </job/rw
 
+# A heartbeat for tests/host/run: it stops only if this machine freezes.
+(while :; do
+	date +%s >/job/heartbeat
+	sleep 5
+done) &
+heartbeat=$!
 chroot $r /bin/sh "$JOB_DIR/job.sh" </dev/null >>/job/stdout 2>>/job/stderr
 status=$?
+kill $heartbeat
+# A process a seccomp filter killed says nothing itself: the kernel's
+# audit record (syscall=N) is the only trace, so pass it on.
+dmesg | grep "audit: type=1326" | sed "s/^/bulkhead-testhost: seccomp kill: /" >>/job/stderr
 echo "$status" >/job/status.tmp && mv /job/status.tmp /job/status
 sync
 exit "$status"

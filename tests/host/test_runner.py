@@ -5,7 +5,9 @@ each boot checks many things)."""
 
 import base64
 import os
+import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -222,6 +224,38 @@ def test_qemu_mode_timeout_kills_the_test_host(scratch):
     assert processes_matching(f"/jobs/{p.pid}-") == []
     jobs = os.path.join(os.path.dirname(scratch), "test-host", "jobs")
     assert not [j for j in os.listdir(jobs) if j.startswith(f"{p.pid}-")]
+
+
+@inside_test_host
+def test_qemu_mode_frozen_test_host_is_killed(scratch):
+    """A test host whose heartbeat stops (here: paused through its QEMU
+    monitor, as a freeze looks from outside) is killed with 125 and its
+    vCPU state shown, long before the hard timeout."""
+    p = subprocess.Popen([RUNNER, "--mode", "qemu", "--timeout", "600", "--",
+                          "sleep", "1000"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=scratch,
+                         env=dict(os.environ, BULKHEAD_TEST_HOST_FROZEN_S="12"))
+    jobs = os.path.join(os.path.dirname(scratch), "test-host", "jobs")
+    deadline = time.monotonic() + 120
+    beat = None
+    while beat is None and time.monotonic() < deadline:
+        for j in os.listdir(jobs):
+            if j.startswith(f"{p.pid}-") and \
+                    os.path.exists(os.path.join(jobs, j, "heartbeat")):
+                beat = os.path.join(jobs, j)
+        time.sleep(0.5)
+    assert beat, "no heartbeat from the test host"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as m:
+        m.connect(os.path.join(beat, "monitor.sock"))
+        m.sendall(b"stop\n")
+        time.sleep(1)
+    t0 = time.monotonic()
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 125, out + err
+    assert "the test host froze: no heartbeat for 1" in err, err
+    assert re.search(r"RIP=[0-9a-f]{16}", err), err
+    assert time.monotonic() - t0 < 60
+    assert processes_matching(f"/jobs/{p.pid}-") == []
 
 
 @inside_test_host

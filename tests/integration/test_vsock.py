@@ -321,12 +321,16 @@ def test_guest_and_host(hv, guests):
     # Host programs listening on host ports 5000 and 5001 (5003: none).
     bulk = unix_listen(path + "_5000")
     small = unix_listen(path + "_5001")
+    # A dead hypervisor must fail the test, not hang it.
+    bulk.settimeout(900)
+    small.settimeout(900)
     got = {}
     g.start()
     g.wait("g", "g-ready")
 
     # Host to guest: CONNECT, OK, then the bytes.
     h = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    h.settimeout(900)
     h.connect(path)
     h.sendall(b"CONNECT 6000\n")
     f = h.makefile("rb")

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -217,16 +218,23 @@ static int try_tcsets_not_stdin(void *arg)
 	return ioctl(STDOUT_FILENO, TCSETS, NULL) ? 1 : 0;
 }
 
+/* vsock's tick, as the host end makes it before entering the sandbox. */
+static int tick_fd = -1;
+
 static int vsock_socket(void)
 {
 	return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
-/* What vsock's host end does: PATH listened on, connected to, listed. */
+/*
+ * What vsock's host end does: PATH listened on, connected to, listed; its
+ * tick (a timerfd made before the sandbox) sped up and slowed down.
+ */
 static int try_vsock_host_end(void *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int l = vsock_socket(), c = vsock_socket();
+	struct itimerspec fast = { { 0, 5000000 }, { 0, 5000000 } };
 	DIR *d;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", (char *)arg);
@@ -239,6 +247,8 @@ static int try_vsock_host_end(void *arg)
 	if (!d || !readdir(d))
 		return 3;
 	closedir(d);
+	if (tick_fd < 0 || timerfd_settime(tick_fd, 0, &fast, NULL))
+		return 4;
 	return 0;
 }
 
@@ -261,6 +271,7 @@ static void test_vsock_widening(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(path));
 	strcat(path, "/v");
+	tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	/* Without --vsock none of it. */
 	expect_killed(HV_SANDBOX_SERVE, try_vsock_socket, NULL,
 		      "socket(AF_UNIX) without --vsock");
@@ -281,6 +292,7 @@ static void test_vsock_widening(void **state)
 	expect_exit(HV_SANDBOX_SERVE, try_unlink, path, 42,
 		    "unlink() with --vsock");
 	with_vsock = false;
+	close(tick_fd);
 	unlink(path);
 	*strrchr(path, '/') = 0;
 	rmdir(path);
