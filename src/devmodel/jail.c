@@ -9,7 +9,6 @@
  */
 #include "devmodel/jail.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -26,19 +25,7 @@
 
 #include "util/log.h"
 #include "util/sanitizer_syscalls.h"
-
-static bool single_threaded(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	if (!d)
-		return false;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n == 1;
-}
+#include "util/threads.h"
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -211,7 +198,7 @@ int jail_isolate(const struct jail_config *cfg)
 		       (unsigned int)cfg->uid, (unsigned int)cfg->gid);
 		return -1;
 	}
-	if (!single_threaded()) {
+	if (!proc_single_threaded()) {
 		bh_err("jail: the process already has threads");
 		return -1;
 	}

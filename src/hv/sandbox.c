@@ -9,7 +9,6 @@
  */
 #include "hv/sandbox.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -28,6 +27,7 @@
 
 #include "util/log.h"
 #include "util/sanitizer_syscalls.h"
+#include "util/threads.h"
 
 /*
  * The KVM ioctls a VM needs once /dev/kvm is open (kvm.c asks the rest
@@ -256,26 +256,12 @@ static int drop_capabilities(void)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-/* Capabilities and filters are per thread: there must be just one. */
-static bool single_threaded(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	if (!d)
-		return false;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n == 1;
-}
-
 int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock)
 {
 	scmp_filter_ctx ctx;
 	int r;
 
-	if (!single_threaded()) {
+	if (!proc_single_threaded()) {
 		bh_err("sandbox: the process already has threads");
 		return -1;
 	}
