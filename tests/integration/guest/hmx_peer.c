@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * hmx-peer: a freestanding guest that talks HMX under the policy bulkheadd
- * installs, for the toolstack tests and `bulkhead demo` on hosts where
- * Linux guests are too slow. Everything it does comes from its command
- * line:
+ * installs, for the toolstack tests and scripts/demo (its freestanding
+ * pair beside the Debian guests). Everything it does comes from its
+ * command line:
  *
  *   listen=PORT        register a ring at PORT; sends go from this port
  *                      (a sender must own its source port). A wildcard
