@@ -39,7 +39,6 @@ struct blk_crypt {
 	/* The provider's live IV buffers, if they passed the check. */
 	uint8_t *enc_iv, *dec_iv;
 	uint32_t sector;
-	unsigned int sector_shift; /* log2(sector) */
 	unsigned int iv_shift; /* IV number = byte offset >> iv_shift */
 	uint8_t unit[BLK_CRYPT_SECTOR_MAX]; /* a straddling unit */
 };
@@ -171,7 +170,7 @@ struct blk_crypt *blk_crypt_new(const uint8_t *key, size_t keylen,
 			sector);
 		return NULL;
 	}
-	/* XTS is insecure with equal halves; OpenSSL refuses them as well. */
+	/* XTS is insecure with equal halves; OpenSSL refuses them to encrypt. */
 	if (!CRYPTO_memcmp(key, key + keylen / 2, keylen / 2)) {
 		snprintf(
 			err, errlen,
@@ -184,7 +183,6 @@ struct blk_crypt *blk_crypt_new(const uint8_t *key, size_t keylen,
 		return NULL;
 	}
 	c->sector = sector;
-	c->sector_shift = (unsigned int)shift;
 	c->iv_shift = iv_large_sectors ? (unsigned int)shift : SECTOR_SHIFT;
 	c->cipher = EVP_CIPHER_fetch(NULL, name, NULL);
 	if (!c->cipher || set_up(c, key)) {
