@@ -66,5 +66,6 @@ int cmd_reboot(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
 
 #endif

@@ -105,6 +105,20 @@ const struct verb cli_verbs[] = {
 	  "\n"
 	  "  -j, --json       show: print the daemon's JSON instead of tables\n"
 	  "  -a, --audit N    show: audit entries to print\n" COMMON },
+	{ "disk", cmd_disk, "create and inspect disk images (runs locally)",
+	  "usage: bulkhead disk SUBVERB [options] ...\n"
+	  "\n"
+	  "Disk image tools. They work on the image files themselves, like\n"
+	  "qemu-img and cryptsetup; bulkheadd need not run.\n"
+	  "\n"
+	  "  create [--encrypt] ... IMAGE SIZE  a raw or LUKS2 encrypted image\n"
+	  "  info [--json] IMAGE                what an image is (raw, LUKS,\n"
+	  "                                     dm-verity hashes)\n"
+	  "  passwd [--add] ... IMAGE           change or add a LUKS passphrase\n"
+	  "  measure IMAGE                      its SHA-256, for verify=\n"
+	  "  verity-format IMAGE [HASHFILE]     a dm-verity hash tree, for verity=\n"
+	  "\n"
+	  "'bulkhead disk SUBVERB --help' describes each.\n" },
 	{ 0 },
 };
 
