@@ -10,6 +10,7 @@
 
 #include "toolstack/cfg_error.h"
 #include "toolstack/vmcfg.h"
+#include "util/hex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -39,6 +40,12 @@ struct parser {
 	size_t backend_offset;
 	bool discard_given;
 	size_t discard_offset;
+	/* Bulkhead's own keys: given, and where (for messages). */
+	bool snapshot_given, measure_given, verify_given, verity_given;
+	bool verity_hash_given;
+	size_t snapshot_offset, measure_offset, verify_offset, verity_offset;
+	size_t verity_hash_offset; /* of the value */
+	size_t verity_hash_len;
 };
 
 static int fail(struct parser *ps, size_t offset, const char *fmt, ...)
@@ -274,6 +281,126 @@ static int set_discard(struct parser *ps, size_t off, bool on)
 	return 0;
 }
 
+/* Each of Bulkhead's own keys may be given once. */
+static int once(struct parser *ps, bool *given, size_t *first, size_t off,
+		const char *key)
+{
+	if (*given)
+		return fail(ps, off, "%s given twice (first at character %zu)",
+			    key, *first + 1);
+	*given = true;
+	*first = off;
+	return 0;
+}
+
+static int set_snapshot(struct parser *ps, size_t voff, size_t vlen)
+{
+	static const enum disk_snapshot modes[] = {
+		DISK_SNAPSHOT_PERSISTENT,
+		DISK_SNAPSHOT_TEMPORARY,
+		DISK_SNAPSHOT_TEMPORARY_ENCRYPTED,
+	};
+	char q[64];
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+		if (text_is(ps->s + voff, vlen, disk_snapshot_name(modes[i]))) {
+			ps->out->snapshot = modes[i];
+			return 0;
+		}
+	}
+	return fail(
+		ps, voff,
+		"snapshot: unknown mode %s: expected persistent, temporary or temporary-encrypted",
+		quoted(ps, voff, vlen, q, sizeof(q)));
+}
+
+/* 64 hex digits, optionally after "sha256:" (bulkhead disk measure's form). */
+static int set_sha256(struct parser *ps, const char *key, size_t voff,
+		      size_t vlen, uint8_t *out)
+{
+	static const char prefix[] = "sha256:";
+	const size_t pl = sizeof(prefix) - 1;
+	char hex[2 * DISK_SHA256_BYTES + 1];
+
+	if (vlen >= pl && !memcmp(ps->s + voff, prefix, pl)) {
+		voff += pl;
+		vlen -= pl;
+	}
+	if (vlen != 2 * DISK_SHA256_BYTES)
+		return fail(
+			ps, voff,
+			"%s: expected a SHA-256 digest, 64 hex digits, got %zu characters",
+			key, vlen);
+	memcpy(hex, ps->s + voff, vlen);
+	hex[vlen] = '\0';
+	for (size_t i = 0; i < vlen; i++)
+		hex[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ?
+					hex[i] - 'A' + 'a' :
+					hex[i]);
+	if (hex_decode(hex, out, DISK_SHA256_BYTES) != DISK_SHA256_BYTES)
+		return fail(ps, voff, "%s: not a hexadecimal digest", key);
+	return 0;
+}
+
+static int set_measure(struct parser *ps, size_t voff, size_t vlen)
+{
+	char q[64];
+
+	if (text_is(ps->s + voff, vlen, "on") ||
+	    text_is(ps->s + voff, vlen, "off")) {
+		ps->out->measure = text_is(ps->s + voff, vlen, "on");
+		return 0;
+	}
+	return fail(ps, voff, "measure: expected on or off, got %s",
+		    quoted(ps, voff, vlen, q, sizeof(q)));
+}
+
+/* Bulkhead's own keys; 1 if k is none of them. */
+static int bulkhead_key(struct parser *ps, size_t off, size_t klen, size_t voff,
+			size_t vlen)
+{
+	const char *k = ps->s + off;
+	int ret;
+
+	if (text_is(k, klen, "snapshot")) {
+		ret = once(ps, &ps->snapshot_given, &ps->snapshot_offset, off,
+			   "snapshot");
+		return ret ? ret : set_snapshot(ps, voff, vlen);
+	}
+	if (text_is(k, klen, "measure")) {
+		ret = once(ps, &ps->measure_given, &ps->measure_offset, off,
+			   "measure");
+		return ret ? ret : set_measure(ps, voff, vlen);
+	}
+	if (text_is(k, klen, "verify")) {
+		ret = once(ps, &ps->verify_given, &ps->verify_offset, off,
+			   "verify");
+		ps->out->verify = true;
+		return ret ? ret :
+			     set_sha256(ps, "verify", voff, vlen,
+					ps->out->verify_sha256);
+	}
+	if (text_is(k, klen, "verity")) {
+		ret = once(ps, &ps->verity_given, &ps->verity_offset, off,
+			   "verity");
+		ps->out->verity = true;
+		return ret ? ret :
+			     set_sha256(ps, "verity", voff, vlen,
+					ps->out->verity_root);
+	}
+	if (text_is(k, klen, "verity-hash")) {
+		ret = once(ps, &ps->verity_hash_given, &ps->verity_hash_offset,
+			   voff, "verity-hash");
+		if (!ret && !vlen)
+			return fail(
+				ps, voff,
+				"verity-hash: expected the hash tree's path");
+		ps->verity_hash_len = vlen;
+		return ret;
+	}
+	return 1;
+}
+
 /* key=value; the value is at voff, vlen bytes. */
 static int named(struct parser *ps, size_t off, size_t klen, size_t voff,
 		 size_t vlen)
@@ -284,7 +411,10 @@ static int named(struct parser *ps, size_t off, size_t klen, size_t voff,
 	};
 	const char *k = ps->s + off, *v = ps->s + voff;
 	char q[64];
+	int ret = bulkhead_key(ps, off, klen, voff, vlen);
 
+	if (ret <= 0)
+		return ret;
 	if (text_is(k, klen, "format"))
 		return set_param(ps, P_FORMAT, voff, vlen);
 	if (text_is(k, klen, "vdev"))
@@ -454,10 +584,76 @@ static int scan(struct parser *ps)
 	return 0;
 }
 
+/* What only bulkhead-blk does, and the combinations that mean nothing. */
+static int check_bulkhead_keys(struct parser *ps)
+{
+	const struct disk_spec *d = ps->out;
+	const char *own = NULL;
+	size_t at = 0;
+
+	if (d->snapshot != DISK_SNAPSHOT_PERSISTENT) {
+		own = "snapshot";
+		at = ps->snapshot_offset;
+	} else if (d->measure) {
+		own = "measure";
+		at = ps->measure_offset;
+	} else if (d->verify) {
+		own = "verify";
+		at = ps->verify_offset;
+	} else if (d->verity) {
+		own = "verity";
+		at = ps->verity_offset;
+	}
+	if (own && d->backend == DISK_BACKEND_VHOST_USER)
+		return fail(
+			ps, at,
+			"%s: only bulkhead-blk does this; an external vhost-user backend serves the disk as it is",
+			own);
+	if (d->snapshot != DISK_SNAPSHOT_PERSISTENT && d->readonly)
+		return fail(
+			ps, ps->snapshot_offset,
+			"snapshot=%s: a read-only disk has no writes to discard; leave out access=ro or the snapshot",
+			disk_snapshot_name(d->snapshot));
+	if (d->verity && !d->readonly &&
+	    d->snapshot == DISK_SNAPSHOT_PERSISTENT)
+		return fail(
+			ps, ps->verity_offset,
+			"verity: a verity-protected image is never written: add access=ro, or snapshot=temporary to let the guest write to a discarded overlay");
+	if (ps->verity_hash_given && !d->verity)
+		return fail(ps, ps->verity_hash_offset,
+			    "verity-hash: needs verity=ROOT_HASH too");
+	return 0;
+}
+
+/* verity-hash=PATH resolved like the target; by default target.verity. */
+static int resolve_verity_hash(struct parser *ps, const char *base_dir)
+{
+	struct disk_spec *d = ps->out;
+	char *raw;
+
+	if (ps->verity_hash_given)
+		raw = strndup(ps->s + ps->verity_hash_offset,
+			      ps->verity_hash_len);
+	else if (asprintf(&raw, "%s.verity", d->target) < 0)
+		raw = NULL;
+	if (!raw)
+		return -ENOMEM;
+	d->verity_hash = vmcfg_resolve_path(base_dir, raw);
+	free(raw);
+	if (d->verity_hash)
+		return 0;
+	if (errno == ENOMEM)
+		return -ENOMEM;
+	return fail(
+		ps, ps->verity_hash_offset,
+		"verity-hash: expected an absolute path, at most 4095 bytes once resolved");
+}
+
 static int finish(struct parser *ps, const char *base_dir)
 {
 	const struct param *target = &ps->p[P_TARGET];
 	char *raw;
+	int ret;
 
 	if (!target->len)
 		return fail(
@@ -473,6 +669,9 @@ static int finish(struct parser *ps, const char *base_dir)
 		return fail(
 			ps, ps->p[P_FORMAT].offset,
 			"format: a vhost-user backend serves a raw disk: leave format out or write raw");
+	ret = check_bulkhead_keys(ps);
+	if (ret)
+		return ret;
 	raw = strndup(ps->s + target->offset, target->len);
 	if (!raw)
 		return -ENOMEM;
@@ -495,7 +694,7 @@ static int finish(struct parser *ps, const char *base_dir)
 			ps, target->offset,
 			"target: a vhost-user socket path is at most 107 bytes once resolved, got %zu",
 			strlen(ps->out->target));
-	return 0;
+	return ps->out->verity ? resolve_verity_hash(ps, base_dir) : 0;
 }
 
 int disk_spec_parse(const char *spec, size_t len, const char *base_dir,
@@ -524,6 +723,8 @@ void disk_spec_release(struct disk_spec *d)
 {
 	free(d->target);
 	d->target = NULL;
+	free(d->verity_hash);
+	d->verity_hash = NULL;
 }
 
 /* Decimal without leading zeros, at most max; *end past the digits. */
@@ -617,6 +818,19 @@ const char *disk_format_name(enum disk_format format)
 		return "raw";
 	case DISK_FORMAT_QCOW2:
 		return "qcow2";
+	}
+	return "invalid";
+}
+
+const char *disk_snapshot_name(enum disk_snapshot snapshot)
+{
+	switch (snapshot) {
+	case DISK_SNAPSHOT_PERSISTENT:
+		return "persistent";
+	case DISK_SNAPSHOT_TEMPORARY:
+		return "temporary";
+	case DISK_SNAPSHOT_TEMPORARY_ENCRYPTED:
+		return "temporary-encrypted";
 	}
 	return "invalid";
 }

@@ -23,6 +23,17 @@ enum disk_format {
 	DISK_FORMAT_QCOW2,
 };
 
+/* OpenXT's snapshot modes: what happens to the guest's writes. */
+enum disk_snapshot {
+	DISK_SNAPSHOT_PERSISTENT, /* the default: written to the image */
+	/* To an unlinked copy-on-write overlay, gone when the VM stops. */
+	DISK_SNAPSHOT_TEMPORARY,
+	/* The same, the overlay encrypted under a key made for this boot. */
+	DISK_SNAPSHOT_TEMPORARY_ENCRYPTED,
+};
+
+#define DISK_SHA256_BYTES 32u
+
 enum disk_backend {
 	/* Bulkhead's own sandboxed block device model serves target. */
 	DISK_BACKEND_BULKHEAD_BLK,
@@ -39,6 +50,14 @@ struct disk_spec {
 	enum disk_backend backend;
 	bool discard; /* advertise discard to the guest; default true */
 	bool direct; /* direct-io-safe: O_DIRECT I/O (QEMU's cache=none) */
+	enum disk_snapshot snapshot;
+	bool measure; /* measure=on: SHA-256 of the image into the record */
+	bool verify; /* verify=: the image's SHA-256 must be verify_sha256 */
+	uint8_t verify_sha256[DISK_SHA256_BYTES];
+	/* verity=: every block read is checked against a dm-verity tree. */
+	bool verity;
+	uint8_t verity_root[DISK_SHA256_BYTES];
+	char *verity_hash; /* the tree's file: verity-hash=, or target.verity */
 	/* Where the element is, for messages; set by the caller (vmcfg.c). */
 	size_t element; /* position in the disk list as written */
 	unsigned int line;
@@ -71,6 +90,9 @@ const char *disk_vdev_index(const char *vdev, size_t len, uint32_t *index);
 
 /* "raw" or "qcow2". */
 const char *disk_format_name(enum disk_format format);
+
+/* "persistent", "temporary" or "temporary-encrypted". */
+const char *disk_snapshot_name(enum disk_snapshot snapshot);
 
 /* "bulkhead-blk" or "vhost-user". */
 const char *disk_backend_name(enum disk_backend backend);

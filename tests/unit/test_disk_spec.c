@@ -447,6 +447,73 @@ static void test_errors(void **state)
 }
 
 /* disk = [ ... ] in a definition. */
+/* Bulkhead's keys: snapshot modes, measure, verify, verity. */
+static void test_bulkhead_keys(void **state)
+{
+	static const char digest[] =
+		"00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+	struct disk_spec d;
+	struct disk_spec_error err;
+	char spec[256];
+
+	(void)state;
+	snprintf(
+		spec, sizeof(spec),
+		"/b.img,raw,xvda,rw,snapshot=temporary-encrypted,measure=on,verify=sha256:%s",
+		digest);
+	assert_int_equal(disk_spec_parse(spec, strlen(spec), "/cfg", &d, &err),
+			 0);
+	assert_int_equal(d.snapshot, DISK_SNAPSHOT_TEMPORARY_ENCRYPTED);
+	assert_true(d.measure);
+	assert_true(d.verify);
+	assert_int_equal(d.verify_sha256[0], 0x00);
+	assert_int_equal(d.verify_sha256[31], 0xff);
+	assert_false(d.verity);
+	assert_null(d.verity_hash);
+	disk_spec_release(&d);
+
+	snprintf(spec, sizeof(spec), "base.img,raw,xvdb,ro,verity=%s", digest);
+	assert_int_equal(disk_spec_parse(spec, strlen(spec), "/cfg", &d, &err),
+			 0);
+	assert_true(d.verity);
+	assert_int_equal(d.verity_root[1], 0x11);
+	assert_string_equal(d.verity_hash, "/cfg/base.img.verity");
+	assert_string_equal(disk_snapshot_name(d.snapshot), "persistent");
+	disk_spec_release(&d);
+	assert_null(d.verity_hash);
+
+	snprintf(
+		spec, sizeof(spec),
+		"base.img,raw,xvdb,snapshot=temporary,verity=%s,verity-hash=t/h",
+		digest);
+	assert_int_equal(disk_spec_parse(spec, strlen(spec), "/cfg", &d, &err),
+			 0);
+	assert_string_equal(d.verity_hash, "/cfg/t/h");
+	assert_int_equal(d.snapshot, DISK_SNAPSHOT_TEMPORARY);
+	disk_spec_release(&d);
+
+	spec_fails("/a,raw,xvda,snapshot=volatile", 21,
+		   "snapshot: unknown mode \"volatile\"");
+	spec_fails("/a,raw,xvda,snapshot=temporary,snapshot=temporary", 31,
+		   "snapshot given twice (first at character 13)");
+	spec_fails("/a,raw,xvda,ro,snapshot=temporary", 15,
+		   "a read-only disk has no writes to discard");
+	spec_fails("/a,raw,xvda,measure=yes", 20,
+		   "measure: expected on or off");
+	spec_fails("/a,raw,xvda,verify=abc", 19,
+		   "verify: expected a SHA-256 digest, 64 hex digits, got 3");
+	spec_fails(
+		"/a,raw,xvda,verify=sha256:"
+		"zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		26, "verify: not a hexadecimal digest");
+	snprintf(spec, sizeof(spec), "/a,raw,xvda,verity=%s", digest);
+	spec_fails(spec, 12, "a verity-protected image is never written");
+	spec_fails("/a,raw,xvda,ro,verity-hash=/h", 27,
+		   "verity-hash: needs verity=ROOT_HASH too");
+	spec_fails("/s,raw,xvda,backendtype=vhost-user,snapshot=temporary", 35,
+		   "snapshot: only bulkhead-blk does this");
+}
+
 static void test_disk_list(void **state)
 {
 	char text[2400], *p;
@@ -565,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_vdev_numbering),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bulkhead_keys),
 		cmocka_unit_test(test_disk_list),
 		cmocka_unit_test(test_disk_list_without_base),
 	};
