@@ -12,6 +12,10 @@
  *     size field disagrees with the bytes to send or exceeds the payload;
  *   - the image changed size (every request must stay inside the disk);
  *   - a descriptor stays open once the connection is gone.
+ *
+ * Each input runs twice: on a plain disk, and on one with every layer the
+ * guest can reach (a LUKS-style data area at an offset, encrypted, under
+ * an encrypted temporary overlay), whose image must not change at all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devmodel/blk/blk_crypt.h"
 #include "devmodel/blk/blk_device.h"
+#include "devmodel/blk/blk_stack.h"
 #include "devmodel/vhost_backend.h"
 #include "fuzz_input.h"
 #include "util/log.h"
@@ -40,8 +46,11 @@ struct conn {
 	unsigned int nkick;
 };
 
-static int guest_fd = -1, image_fd = -1;
+#define LAYER_OFFSET 4096u
+
+static int guest_fd = -1, image_fd = -1, overlay_fd = -1;
 static uint8_t *guest;
+static struct blk_crypt *image_crypt, *overlay_crypt;
 
 static int open_fds(void)
 {
@@ -60,15 +69,34 @@ static void init_once(void)
 	guest_fd = memfd_create("guest", MFD_CLOEXEC);
 	image_fd = memfd_create("image", MFD_CLOEXEC);
 	check(guest_fd >= 0 && image_fd >= 0);
+	overlay_fd = memfd_create("overlay", MFD_CLOEXEC);
+	check(overlay_fd >= 0);
 	check(ftruncate(guest_fd, GUEST_SIZE) == 0);
 	check(ftruncate(image_fd, IMAGE_SIZE) == 0);
+	check(ftruncate(overlay_fd, IMAGE_SIZE) == 0);
+	{
+		uint8_t key[64];
+
+		for (unsigned int i = 0; i < sizeof(key); i++)
+			key[i] = (uint8_t)(i * 37 + 1);
+		image_crypt = blk_crypt_new(key, 64, 512, false, NULL, 0);
+		key[0] ^= 0xff;
+		overlay_crypt = blk_crypt_new(key, 64, 512, true, NULL, 0);
+		check(image_crypt && overlay_crypt);
+	}
 	guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     guest_fd, 0);
 	check(guest != MAP_FAILED);
 }
 
-static void conn_open(struct conn *c)
+static void conn_open(struct conn *c, bool layered)
 {
+	static struct blk_stack_config stack = {
+		.size = IMAGE_SIZE - LAYER_OFFSET,
+		.unit = 512,
+		.data_offset = LAYER_OFFSET,
+		.overlay = true,
+	};
 	struct blk_dev_config cfg = {
 		.params = {
 			.size = IMAGE_SIZE,
@@ -78,11 +106,19 @@ static void conn_open(struct conn *c)
 			.nqueues = 2,
 		},
 		.image_fd = image_fd,
+		.overlay_fd = layered ? overlay_fd : -1,
+		.stack = layered ? &stack : NULL,
 		.engine = BLK_IO_SYNC,
 		.serial = "fuzz",
 	};
 	struct vhost_be_device vd;
 
+	stack.crypt = image_crypt;
+	stack.overlay_crypt = overlay_crypt;
+	if (layered) {
+		cfg.params.size = stack.size;
+		cfg.params.discard = false;
+	}
 	memset(c, 0, sizeof(*c));
 	c->dev = blk_dev_new(&cfg);
 	check(c->dev);
@@ -195,26 +231,23 @@ static void kick(struct conn *c, struct rd *r)
 	vhost_be_poll(c->be, 0);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run(const uint8_t *data, size_t size, bool layered)
 {
 	struct rd r = { data, size };
 	struct conn c;
 	struct stat st;
 	int before;
 
-	init_once();
 	before = open_fds();
 	memset(guest, 0, GUEST_SIZE);
-	conn_open(&c);
+	conn_open(&c, layered);
 	for (unsigned int step = 0; step < STEPS_MAX && r.n; step++) {
 		switch (u8(&r) % 3) {
 		case 0:
 			if (!send_message(&c, &r)) {
 				/* The connection ended: a new front end. */
 				conn_close(&c);
-				conn_open(&c);
+				conn_open(&c, layered);
 			}
 			break;
 		case 1:
@@ -227,6 +260,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	conn_close(&c);
 	check(fstat(image_fd, &st) == 0 && st.st_size == IMAGE_SIZE);
+	check(fstat(overlay_fd, &st) == 0 && st.st_size == IMAGE_SIZE);
 	check(open_fds() == before);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t zero[IMAGE_SIZE];
+	uint8_t *img;
+
+	init_once();
+	run(data, size, false);
+	/* The layered disk's image is only read: it stays all zeros. */
+	check(ftruncate(image_fd, 0) == 0 &&
+	      ftruncate(image_fd, IMAGE_SIZE) == 0);
+	run(data, size, true);
+	img = mmap(NULL, IMAGE_SIZE, PROT_READ, MAP_SHARED, image_fd, 0);
+	check(img != MAP_FAILED);
+	check(!memcmp(img, zero, IMAGE_SIZE));
+	munmap(img, IMAGE_SIZE);
 	return 0;
 }

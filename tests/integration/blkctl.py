@@ -33,7 +33,8 @@ class Blk:
 
     instances = []  # for the tests' cleanup
 
-    def __init__(self, workdir, image, args=(), ids=True, name="test:vda"):
+    def __init__(self, workdir, image, args=(), ids=True, name="test:vda",
+                 pass_fds=()):
         if not BLK.exists():
             raise RuntimeError(f"{BLK} is not built")
         self.log = pathlib.Path(workdir) / f"blk-{time.monotonic_ns()}.log"
@@ -42,7 +43,9 @@ class Blk:
                str(image), "--name", name, *(jail_ids() if ids else []),
                *args]
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()],
+            self.proc = subprocess.Popen(cmd,
+                                         pass_fds=[theirs.fileno(),
+                                                   *pass_fds],
                                          stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
                                          stderr=log)

@@ -415,6 +415,9 @@ static __attribute__((noreturn)) void child(const struct attempt *a,
 {
 	struct blk_server_config c = {
 		.image = { .path = w.image, .fd = -1 },
+		.layers = { .crypt_key_fd = -1,
+			    .overlay_fd = -1,
+			    .verity_fd = -1 },
 		.nqueues = 1,
 		.engine = BLK_IO_URING,
 		.have_ids = !unpriv && geteuid() == 0,

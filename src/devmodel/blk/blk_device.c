@@ -10,6 +10,8 @@
  * off: each completion looks at its avail ring anyway, so the driver
  * need not exit to say it added more. When every slot is busy a queue is
  * left with kicks off and marked starved until a completion frees one.
+ * A disk with layers (encryption, an overlay, verity) moves its reads and
+ * writes through blk_stack.c; everything else is the same.
  */
 #include "devmodel/blk/blk_device.h"
 
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 
 #include "devmodel/blk/blk_request.h"
+#include "devmodel/blk/blk_stack.h"
 #include "util/log.h"
 
 /* Iovecs per chain: every segment split once at a region boundary. */
@@ -43,6 +46,7 @@ struct blk_slot {
 	uint64_t range_done; /* bytes of it zeroed by writes */
 	bool range_punch; /* the range's current op punches a hole */
 	struct iovec *iov; /* BLK_CHAIN_IOV */
+	struct blk_xfer xfer; /* READ/WRITE on a layered disk */
 	struct blk_slot *next_free;
 };
 
@@ -54,6 +58,9 @@ struct blk_dev {
 	char serial[BLK_SERIAL_MAX];
 	int fd;
 	struct blk_io *io;
+	struct blk_stack *stack; /* NULL: a plain disk */
+	uint8_t *bounce_pool; /* BLK_DEPTH chunks, backed as touched */
+	struct iovec *slice_pool;
 	struct vhost_be *be;
 	struct blk_slot *slots;
 	struct iovec *iov_pool;
@@ -199,11 +206,43 @@ next:
 	complete(d, s, VIRTIO_BLK_S_OK);
 }
 
+/* A layered READ or WRITE: the stack has finished it, or went on. */
+static void xfer_done(struct blk_dev *d, struct blk_slot *s, int res)
+{
+	if (blk_stack_continue(d->stack, &s->xfer, res))
+		return;
+	res = s->xfer.res;
+	if (s->req.op == BLK_OP_READ)
+		s->written = res ? 0 : s->req.len;
+	complete(d, s, res ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
+static void xfer_start(struct blk_dev *d, struct blk_slot *s)
+{
+	struct blk_xfer *x = &s->xfer;
+
+	x->write = s->req.op == BLK_OP_WRITE;
+	x->iov = s->req.iov;
+	x->niov = s->req.niov;
+	x->offset = s->req.offset;
+	x->len = s->req.len;
+	x->op.owner = s;
+	if (blk_stack_begin(d->stack, x))
+		return;
+	if (!x->write)
+		s->written = x->res ? 0 : s->req.len;
+	complete(d, s, x->res ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
 static void io_done(void *ctx, struct blk_io_op *op)
 {
 	struct blk_dev *d = ctx;
 	struct blk_slot *s = op->owner;
 
+	if (op == &s->xfer.op) {
+		xfer_done(d, s, op->res);
+		return;
+	}
 	switch (s->req.op) {
 	case BLK_OP_READ:
 		s->written = op->res ? 0 : s->req.len;
@@ -247,6 +286,10 @@ static void start(struct blk_dev *d, struct blk_slot *s)
 		return;
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
+		if (d->stack) {
+			xfer_start(d, s);
+			return;
+		}
 		s->op.iov = req->iov;
 		s->op.niov = req->niov;
 		s->op.offset = req->offset;
@@ -254,6 +297,11 @@ static void start(struct blk_dev *d, struct blk_slot *s)
 		       req->op == BLK_OP_READ ? BLK_IO_READ : BLK_IO_WRITE);
 		return;
 	case BLK_OP_FLUSH:
+		/* A temporary disk's writes are meant to vanish. */
+		if (d->stack && blk_stack_overlay(d->stack)) {
+			complete(d, s, VIRTIO_BLK_S_OK);
+			return;
+		}
 		if (d->flush_failed) {
 			complete(d, s, VIRTIO_BLK_S_IOERR);
 			return;
@@ -396,6 +444,41 @@ static int set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 	return -1;
 }
 
+static void stack_free(struct blk_dev *d)
+{
+	blk_stack_free(d->stack);
+	if (d->bounce_pool)
+		munmap(d->bounce_pool, (size_t)BLK_DEPTH * BLK_STACK_CHUNK);
+	free(d->slice_pool);
+}
+
+/* Each slot gets a chunk of bounce buffer and its own slice iovecs. */
+static int stack_new(struct blk_dev *d, const struct blk_stack_config *c)
+{
+	void *pool = mmap(NULL, (size_t)BLK_DEPTH * BLK_STACK_CHUNK,
+			  PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (pool == MAP_FAILED)
+		return -1;
+	/* Ciphertext only, but nothing of a disk belongs in a core dump. */
+	madvise(pool, (size_t)BLK_DEPTH * BLK_STACK_CHUNK, MADV_DONTDUMP);
+	d->bounce_pool = pool;
+	d->slice_pool =
+		calloc((size_t)BLK_DEPTH * BLK_CHAIN_IOV, sizeof(struct iovec));
+	d->stack = blk_stack_new(c, d->io);
+	if (!d->slice_pool || !d->stack)
+		return -1;
+	for (unsigned int i = 0; i < BLK_DEPTH; i++) {
+		struct blk_xfer *x = &d->slots[i].xfer;
+
+		x->bounce = d->bounce_pool + (size_t)i * BLK_STACK_CHUNK;
+		x->slice = d->slice_pool + (size_t)i * BLK_CHAIN_IOV;
+		x->slice_cap = BLK_CHAIN_IOV;
+	}
+	return 0;
+}
+
 struct blk_dev *blk_dev_new(const struct blk_dev_config *cfg)
 {
 	struct blk_dev *d = calloc(1, sizeof(*d));
@@ -426,12 +509,14 @@ struct blk_dev *blk_dev_new(const struct blk_dev_config *cfg)
 		d->slots[i].iov = d->iov_pool + (size_t)i * BLK_CHAIN_IOV;
 		slot_put(d, &d->slots[i]);
 	}
-	d->io = blk_io_new(cfg->image_fd, cfg->params.readonly, cfg->engine,
-			   BLK_DEPTH, io_done, d);
-	if (!d->io)
+	d->io = blk_io_new(cfg->image_fd, cfg->overlay_fd, cfg->params.readonly,
+			   cfg->engine, BLK_DEPTH, io_done, d);
+	if (!d->io || (cfg->stack && stack_new(d, cfg->stack) < 0))
 		goto fail;
 	return d;
 fail:
+	blk_io_free(d->io);
+	stack_free(d);
 	if (d->zero_page != MAP_FAILED && d->zero_page)
 		munmap(d->zero_page, ZERO_CHUNK);
 	free(d->slots);
@@ -450,7 +535,11 @@ void blk_dev_free(struct blk_dev *d)
 			(unsigned long long)d->completed,
 			(unsigned long long)d->kicks,
 			(unsigned long long)d->interrupts);
+	if (d->stack && blk_stack_overlay_blocks(d->stack))
+		bh_info("the overlay held %llu blocks: discarded",
+			(unsigned long long)blk_stack_overlay_blocks(d->stack));
 	blk_io_free(d->io);
+	stack_free(d);
 	munmap(d->zero_page, ZERO_CHUNK);
 	free(d->slots);
 	free(d->iov_pool);

@@ -16,9 +16,14 @@
 
 #define BLK_DEPTH 128u
 
+struct blk_stack_config;
+
 struct blk_dev_config {
 	struct blk_params params;
 	int image_fd; /* not taken over */
+	int overlay_fd; /* a temporary disk's overlay, or -1; not taken over */
+	/* Encryption, overlay, verity (blk_stack.h); NULL for a plain disk. */
+	const struct blk_stack_config *stack;
 	enum blk_io_engine engine;
 	const char *serial; /* NULL: GET_ID answers UNSUPP; else <= 20 bytes */
 };

@@ -2,9 +2,11 @@
 /*
  * io_uring requests are not system calls, so seccomp never sees them: the
  * ring itself is the sandbox's boundary for I/O. It is created disabled,
- * given the image as fixed file 0, told which opcodes exist for it
- * (READV, and for a writable disk WRITEV, FSYNC, FALLOCATE) and that every
- * SQE must name a fixed file, and only then enabled. No register opcode
+ * given the image as fixed file 0 (and a temporary disk's overlay as
+ * fixed file 1), told which opcodes exist for them (READV, and for a
+ * writable disk WRITEV, FSYNC, FALLOCATE; a read-only image descriptor
+ * refuses writes itself) and that every SQE must name a fixed file, and
+ * only then enabled. No register opcode
  * is allowed afterwards, so the set cannot grow.
  */
 #include "devmodel/blk/blk_io.h"
@@ -23,7 +25,8 @@
 
 struct blk_io {
 	enum blk_io_engine engine;
-	int fd;
+	int fds[BLK_FILES_MAX];
+	unsigned int nfds;
 	bool readonly;
 	blk_io_done_fn done;
 	void *ctx;
@@ -84,10 +87,11 @@ static int sync_rw(struct blk_io *io, struct blk_io_op *op)
 {
 	while (op->niov) {
 		int n = op->niov > IOV_MAX ? IOV_MAX : (int)op->niov;
-		ssize_t r =
-			op->kind == BLK_IO_READ ?
-				preadv(io->fd, op->iov, n, (off_t)op->offset) :
-				pwritev(io->fd, op->iov, n, (off_t)op->offset);
+		ssize_t r = op->kind == BLK_IO_READ ?
+				    preadv(io->fds[op->file], op->iov, n,
+					   (off_t)op->offset) :
+				    pwritev(io->fds[op->file], op->iov, n,
+					    (off_t)op->offset);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -107,9 +111,9 @@ static int sync_do(struct blk_io *io, struct blk_io_op *op)
 	case BLK_IO_WRITE:
 		return sync_rw(io, op);
 	case BLK_IO_FLUSH:
-		return fdatasync(io->fd) < 0 ? -errno : 0;
+		return fdatasync(io->fds[op->file]) < 0 ? -errno : 0;
 	case BLK_IO_FALLOCATE:
-		return fallocate(io->fd, op->mode, (off_t)op->offset,
+		return fallocate(io->fds[op->file], op->mode, (off_t)op->offset,
 				 (off_t)op->len) < 0 ?
 			       -errno :
 			       0;
@@ -132,7 +136,7 @@ static int uring_setup(struct blk_io *io, unsigned int depth, char *why,
 		snprintf(why, whylen, "io_uring_setup: %s", strerror(-r));
 		return r;
 	}
-	r = io_uring_register_files(&io->ring, &io->fd, 1);
+	r = io_uring_register_files(&io->ring, io->fds, io->nfds);
 	if (r < 0) {
 		snprintf(why, whylen, "registering the image: %s",
 			 strerror(-r));
@@ -199,16 +203,19 @@ static void uring_queue(struct blk_io *io, struct blk_io_op *op)
 	}
 	switch (op->kind) {
 	case BLK_IO_READ:
-		io_uring_prep_readv(sqe, 0, op->iov, op->niov, op->offset);
+		io_uring_prep_readv(sqe, op->file, op->iov, op->niov,
+				    op->offset);
 		break;
 	case BLK_IO_WRITE:
-		io_uring_prep_writev(sqe, 0, op->iov, op->niov, op->offset);
+		io_uring_prep_writev(sqe, op->file, op->iov, op->niov,
+				     op->offset);
 		break;
 	case BLK_IO_FLUSH:
-		io_uring_prep_fsync(sqe, 0, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, op->file, IORING_FSYNC_DATASYNC);
 		break;
 	case BLK_IO_FALLOCATE:
-		io_uring_prep_fallocate(sqe, 0, op->mode, op->offset, op->len);
+		io_uring_prep_fallocate(sqe, op->file, op->mode, op->offset,
+					op->len);
 		break;
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;
@@ -251,15 +258,18 @@ static void uring_reap(struct blk_io *io)
 
 /* ---- common ---- */
 
-struct blk_io *blk_io_new(int fd, bool readonly, enum blk_io_engine want,
-			  unsigned int depth, blk_io_done_fn done, void *ctx)
+struct blk_io *blk_io_new(int fd, int overlay_fd, bool readonly,
+			  enum blk_io_engine want, unsigned int depth,
+			  blk_io_done_fn done, void *ctx)
 {
 	struct blk_io *io = calloc(1, sizeof(*io));
 	char why[160] = "";
 
 	if (!io)
 		return NULL;
-	io->fd = fd;
+	io->fds[io->nfds++] = fd;
+	if (overlay_fd >= 0)
+		io->fds[io->nfds++] = overlay_fd;
 	io->readonly = readonly;
 	io->done = done;
 	io->ctx = ctx;

@@ -22,8 +22,16 @@ enum blk_io_kind {
 	BLK_IO_FALLOCATE,
 };
 
+/* The files an engine works on: the image, and a temporary disk's overlay. */
+enum blk_io_file {
+	BLK_FILE_IMAGE,
+	BLK_FILE_OVERLAY,
+	BLK_FILES_MAX,
+};
+
 struct blk_io_op {
 	enum blk_io_kind kind;
+	enum blk_io_file file;
 	struct iovec *iov; /* READ/WRITE: consumed in place */
 	unsigned int niov;
 	uint64_t offset;
@@ -45,12 +53,14 @@ struct blk_io;
 typedef void (*blk_io_done_fn)(void *ctx, struct blk_io_op *op);
 
 /*
- * An engine on the image fd (not taken over), for at most depth ops in
- * flight. readonly: the ring may only read. NULL (logged) if the engine
- * asked for cannot be had; AUTO falls back and logs why.
+ * An engine on the image fd and, if overlay_fd >= 0, an overlay (neither
+ * taken over), for at most depth ops in flight. readonly: the ring may
+ * only read (no overlay then). NULL (logged) if the engine asked for
+ * cannot be had; AUTO falls back and logs why.
  */
-struct blk_io *blk_io_new(int fd, bool readonly, enum blk_io_engine want,
-			  unsigned int depth, blk_io_done_fn done, void *ctx);
+struct blk_io *blk_io_new(int fd, int overlay_fd, bool readonly,
+			  enum blk_io_engine want, unsigned int depth,
+			  blk_io_done_fn done, void *ctx);
 void blk_io_free(struct blk_io *io);
 
 enum blk_io_engine blk_io_engine(const struct blk_io *io);

@@ -11,6 +11,7 @@
  */
 #include "devmodel/blk/blk_jail.h"
 
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -85,6 +86,17 @@ static void allow_narrowed(struct rules *t, const struct blk_jail *j)
 		add(t, SCMP_SYS(mmap), 1, c);
 		add(t, SCMP_SYS(mprotect), 1, c);
 	}
+	/*
+	 * OpenSSL's locks (an encrypted or verified disk's contexts) are
+	 * process-private futexes; nothing here waits on shared memory.
+	 */
+	{
+		struct scmp_arg_cmp c[] = { SCMP_A1(SCMP_CMP_MASKED_EQ,
+						    FUTEX_PRIVATE_FLAG,
+						    FUTEX_PRIVATE_FLAG) };
+
+		add(t, SCMP_SYS(futex), 1, c);
+	}
 	/* fstat() is newfstatat(fd, "", AT_EMPTY_PATH). */
 	{
 		struct scmp_arg_cmp c[] = { SCMP_A3(SCMP_CMP_EQ,
@@ -122,24 +134,31 @@ static void allow_narrowed(struct rules *t, const struct blk_jail *j)
 	ALLOW_ON(t, SCMP_SYS(epoll_wait), f->epoll);
 	ALLOW_ON(t, SCMP_SYS(epoll_pwait), f->epoll);
 	ALLOW_ON(t, SCMP_SYS(epoll_ctl), f->epoll);
+	/* The verity tree's blocks are read as they are needed. */
+	if (f->verity >= 0)
+		ALLOW_ON(t, SCMP_SYS(pread64), f->verity);
 	if (j->engine == BLK_IO_URING) {
 		ALLOW_ON(t, SCMP_SYS(io_uring_enter), f->ring);
 		return;
 	}
 	ALLOW_ON(t, SCMP_SYS(preadv), f->image);
-	if (!j->readonly) {
+	if (!j->readonly && !j->image_readonly) {
 		ALLOW_ON(t, SCMP_SYS(pwritev), f->image);
 		ALLOW_ON(t, SCMP_SYS(fdatasync), f->image);
 		ALLOW_ON(t, SCMP_SYS(fallocate), f->image);
+	}
+	if (f->overlay >= 0) {
+		ALLOW_ON(t, SCMP_SYS(preadv), f->overlay);
+		ALLOW_ON(t, SCMP_SYS(pwritev), f->overlay);
 	}
 }
 
 int blk_jail_config(struct blk_jail *j, struct jail_config *cfg)
 {
 	struct rules t = { j->rules, 0, JAIL_RULES_MAX };
-	const int all[] = { j->fds.sock, j->fds.epoll,	    j->fds.image,
-			    j->fds.ring, j->fds.ring_event, j->fds.signals,
-			    j->fds.log };
+	const int all[] = { j->fds.sock,       j->fds.epoll,   j->fds.image,
+			    j->fds.overlay,    j->fds.verity,  j->fds.ring,
+			    j->fds.ring_event, j->fds.signals, j->fds.log };
 	unsigned int nkeep = 0;
 	int top = -1;
 

@@ -17,6 +17,8 @@ struct blk_jail_fds {
 	int sock; /* the vhost-user connection */
 	int epoll; /* the back end's event loop */
 	int image;
+	int overlay; /* a temporary disk's; -1 if none */
+	int verity; /* the dm-verity hash tree; -1 if none */
 	int ring; /* io_uring engine only */
 	int ring_event;
 	int signals; /* signalfd for SIGTERM/SIGINT */
@@ -26,12 +28,13 @@ struct blk_jail_fds {
 struct blk_jail {
 	struct blk_jail_fds fds;
 	enum blk_io_engine engine; /* BLK_IO_URING or BLK_IO_SYNC */
-	bool readonly;
+	bool readonly; /* the guest's disk */
+	bool image_readonly; /* the image itself (a temporary disk's is) */
 	unsigned int nqueues;
 	bool have_ids;
 	unsigned int uid, gid;
 	/* filled by blk_jail_config() */
-	int keep[8];
+	int keep[10];
 	struct jail_rule rules[JAIL_RULES_MAX];
 };
 

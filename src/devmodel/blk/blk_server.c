@@ -23,6 +23,11 @@ int blk_server_open(struct blk_server *s, const struct blk_server_config *c)
 		bh_err("%s", err);
 		return -1;
 	}
+	if (blk_layers_open(&c->layers, &s->img, &s->layers, err, sizeof(err)) <
+	    0) {
+		bh_err("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -55,19 +60,26 @@ static int signal_fd(void)
 int blk_server_start(struct blk_server *s, int sock)
 {
 	const struct blk_server_config *c = s->cfg;
+	const struct blk_layers *l = &s->layers;
 	struct blk_dev_config dc = {
 		.params = {
-			.size = s->img.size,
-			.block_size = s->img.block_size,
+			.size = l->any ? l->stack.size : s->img.size,
+			.block_size = l->block_size,
 			.discard_align = s->img.discard_align,
-			.readonly = s->img.readonly,
-			.discard = !c->no_discard,
+			.readonly = c->readonly,
+			/* A hole in an image under layers is not zeros. */
+			.discard = !c->no_discard && !l->any,
 			.nqueues = c->nqueues,
 		},
 		.image_fd = s->img.fd,
+		.overlay_fd = l->stack.overlay ? c->layers.overlay_fd : -1,
+		.stack = l->any ? &l->stack : NULL,
 		.engine = c->engine,
 		.serial = c->serial,
 	};
+
+	if (dc.params.discard_align % dc.params.block_size)
+		dc.params.discard_align = dc.params.block_size;
 	struct vhost_be_device vd;
 
 	s->dev = blk_dev_new(&dc);
@@ -103,13 +115,16 @@ int blk_server_jail(struct blk_server *s, struct blk_jail *j,
 		.sock = s->sock,
 		.epoll = vhost_be_epoll_fd(s->be),
 		.image = s->img.fd,
+		.overlay = s->layers.stack.overlay ? c->layers.overlay_fd : -1,
+		.verity = s->layers.verity ? c->layers.verity_fd : -1,
 		.ring = nio ? io[0] : -1,
 		.ring_event = nio ? io[1] : -1,
 		.signals = s->signal_fd,
 		.log = STDERR_FILENO,
 	};
 	j->engine = blk_dev_engine(s->dev);
-	j->readonly = s->img.readonly;
+	j->readonly = c->readonly;
+	j->image_readonly = s->img.readonly;
 	j->nqueues = c->nqueues;
 	j->have_ids = c->have_ids;
 	j->uid = c->uid;
@@ -127,9 +142,18 @@ int blk_server_confine(struct blk_server *s)
 		bh_err("cannot confine the process: not serving");
 		return -1;
 	}
-	bh_info("serving %llu sectors (raw%s%s), %s I/O, %u queue%s, jailed",
-		(unsigned long long)(s->img.size / BLK_SECTOR),
-		s->img.readonly ? ", read-only" : "",
+	bh_info("serving %llu sectors (raw%s%s%s%s%s), %s I/O, %u queue%s, jailed",
+		(unsigned long long)((s->layers.any ? s->layers.stack.size :
+						      s->img.size) /
+				     BLK_SECTOR),
+		s->layers.crypt ? ", LUKS aes-xts-plain64" : "",
+		s->layers.stack.overlay ?
+			(s->layers.overlay_crypt ?
+				 ", encrypted temporary overlay" :
+				 ", temporary overlay") :
+			"",
+		s->layers.verity ? ", dm-verity checked" : "",
+		c->readonly ? ", read-only" : "",
 		c->image.direct ? ", O_DIRECT" : "",
 		blk_io_engine_name(blk_dev_engine(s->dev)), c->nqueues,
 		c->nqueues == 1 ? "" : "s");
@@ -147,6 +171,7 @@ void blk_server_close(struct blk_server *s)
 	s->be = NULL;
 	blk_dev_free(s->dev);
 	s->dev = NULL;
+	blk_layers_close(&s->layers);
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
 	s->signal_fd = -1;

@@ -13,10 +13,14 @@
 
 #include "devmodel/blk/blk_device.h"
 #include "devmodel/blk/blk_image.h"
+#include "devmodel/blk/blk_layers.h"
 #include "devmodel/vhost_backend.h"
 
 struct blk_server_config {
+	/* With a temporary snapshot the image is opened read-only. */
 	struct blk_image_options image;
+	struct blk_layer_options layers;
+	bool readonly; /* the guest's disk is read-only */
 	const char *serial;
 	bool no_discard;
 	unsigned int nqueues;
@@ -29,13 +33,14 @@ struct blk_server_config {
 struct blk_server {
 	const struct blk_server_config *cfg;
 	struct blk_image img;
+	struct blk_layers layers;
 	struct blk_dev *dev;
 	struct vhost_be *be;
 	int sock;
 	int signal_fd; /* SIGTERM, SIGINT, SIGHUP: stop between messages */
 };
 
-/* Opens and locks the image. Returns 0, or -1 (logged). */
+/* Opens and locks the image, builds its layers. 0, or -1 (logged). */
 int blk_server_open(struct blk_server *s, const struct blk_server_config *c);
 
 /* The device, its I/O engine and back end on sock (taken over). */

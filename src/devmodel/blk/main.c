@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "devmodel/blk/blk_server.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -35,12 +36,16 @@ struct options {
 	const char *socket_path;
 	int sock_fd;
 	struct blk_image_options image;
+	struct blk_layer_options layers;
+	const char *crypt_cipher;
 	const char *serial;
 	bool no_discard;
 	unsigned int nqueues;
 	enum blk_io_engine engine;
 	const char *name;
 	bool have_uid, have_gid;
+	bool have_verity_root;
+	bool guest_readonly;
 	unsigned int uid, gid;
 	bool verbose;
 };
@@ -63,7 +68,8 @@ static void usage(FILE *out)
 		"Image (one of):\n"
 		"  --image PATH        the disk image: a regular file or a block device\n"
 		"  --image-fd N        descriptor N is the image (O_RDONLY with\n"
-		"                      --readonly, O_RDWR without)\n"
+		"                      --readonly or a temporary --snapshot, O_RDWR\n"
+		"                      otherwise)\n"
 		"Disk:\n"
 		"  --format raw|qcow2  image format (default raw; qcow2 is refused: not\n"
 		"                      supported yet)\n"
@@ -79,6 +85,26 @@ static void usage(FILE *out)
 		"  --queues N          request queues, 1 to %u (default 1)\n"
 		"  --io ENGINE         auto (default: io_uring, else synchronous),\n"
 		"                      io_uring or sync\n"
+		"Encryption (a LUKS image; the toolstack unlocks its key slot):\n"
+		"  --crypt CIPHER      the data area's cipher: aes-xts-plain64\n"
+		"  --crypt-key-fd N    descriptor N is a sealed memfd holding the volume\n"
+		"                      key (32 or 64 bytes); never argv or a file\n"
+		"  --crypt-offset B    bytes before the data area (the LUKS header)\n"
+		"  --crypt-size B      bytes of the data area (default: to the end)\n"
+		"  --crypt-sector N    encryption sector: 512 (default), 1024, 2048, 4096\n"
+		"  --crypt-iv-large-sectors\n"
+		"                      count IVs in encryption sectors, not 512 bytes\n"
+		"Snapshot:\n"
+		"  --snapshot MODE     persistent (default), temporary (writes go to the\n"
+		"                      overlay, the image is only read) or\n"
+		"                      temporary-encrypted (the overlay under a key made\n"
+		"                      for this run, never stored)\n"
+		"  --overlay-fd N      descriptor N is the overlay: an unlinked regular\n"
+		"                      file (O_TMPFILE) open for reading and writing\n"
+		"Verity:\n"
+		"  --verity-fd N       descriptor N is the image's dm-verity hash tree\n"
+		"  --verity-root HEX   its root hash (sha256); every block read is\n"
+		"                      checked, a mismatch is an I/O error\n"
 		"Confinement:\n"
 		"  --uid UID --gid GID the unprivileged ids to run as; required when\n"
 		"                      started as root (unprivileged, a user namespace\n"
@@ -124,7 +150,96 @@ enum {
 	OPT_GID,
 	OPT_NAME,
 	OPT_VERSION,
+	OPT_CRYPT,
+	OPT_CRYPT_KEY_FD,
+	OPT_CRYPT_OFFSET,
+	OPT_CRYPT_SECTOR,
+	OPT_CRYPT_SIZE,
+	OPT_CRYPT_IV_LARGE,
+	OPT_SNAPSHOT,
+	OPT_OVERLAY_FD,
+	OPT_VERITY_FD,
+	OPT_VERITY_ROOT,
 };
+
+/* The options of a disk's layers (blk_layers.h). */
+static int parse_layer_option(struct options *o, int c, const char *arg)
+{
+	struct blk_layer_options *l = &o->layers;
+	unsigned int v;
+	uint64_t u;
+
+	switch (c) {
+	case OPT_CRYPT:
+		if (strcmp(arg, "aes-xts-plain64")) {
+			bh_err("--crypt: unsupported cipher \"%s\" (only "
+			       "aes-xts-plain64)",
+			       arg);
+			return -1;
+		}
+		o->crypt_cipher = arg;
+		return 0;
+	case OPT_CRYPT_KEY_FD:
+		if (parse_uint("--crypt-key-fd", arg, INT32_MAX, &v) < 0)
+			return -1;
+		l->crypt_key_fd = (int)v;
+		return 0;
+	case OPT_CRYPT_OFFSET:
+		if (bh_parse_u64(arg, &u) < 0) {
+			bh_err("--crypt-offset: \"%s\" is not a byte count",
+			       arg);
+			return -1;
+		}
+		l->crypt_offset = u;
+		return 0;
+	case OPT_CRYPT_SIZE:
+		if (bh_parse_u64(arg, &u) < 0) {
+			bh_err("--crypt-size: \"%s\" is not a byte count", arg);
+			return -1;
+		}
+		l->crypt_size = u;
+		return 0;
+	case OPT_CRYPT_SECTOR:
+		if (parse_uint("--crypt-sector", arg, 4096, &v) < 0 ||
+		    v < 512 || (v & (v - 1))) {
+			bh_err("--crypt-sector: 512, 1024, 2048 or 4096");
+			return -1;
+		}
+		l->crypt_sector = v;
+		return 0;
+	case OPT_CRYPT_IV_LARGE:
+		l->crypt_iv_large = true;
+		return 0;
+	case OPT_SNAPSHOT:
+		if (blk_snapshot_parse(arg, &l->snapshot) < 0) {
+			bh_err("--snapshot: \"%s\" is not persistent, temporary "
+			       "or temporary-encrypted",
+			       arg);
+			return -1;
+		}
+		return 0;
+	case OPT_OVERLAY_FD:
+		if (parse_uint("--overlay-fd", arg, INT32_MAX, &v) < 0)
+			return -1;
+		l->overlay_fd = (int)v;
+		return 0;
+	case OPT_VERITY_FD:
+		if (parse_uint("--verity-fd", arg, INT32_MAX, &v) < 0)
+			return -1;
+		l->verity_fd = (int)v;
+		return 0;
+	case OPT_VERITY_ROOT:
+		if (strlen(arg) != 2 * BLK_VERITY_ROOT_BYTES ||
+		    hex_decode(arg, l->verity_root, BLK_VERITY_ROOT_BYTES) !=
+			    BLK_VERITY_ROOT_BYTES) {
+			bh_err("--verity-root: expected 64 lower-case hex digits");
+			return -1;
+		}
+		o->have_verity_root = true;
+		return 0;
+	}
+	return -1;
+}
 
 static int parse_option(struct options *o, int c, const char *arg)
 {
@@ -208,7 +323,45 @@ static int parse_option(struct options *o, int c, const char *arg)
 		o->name = arg;
 		return 0;
 	}
-	return -1;
+	return parse_layer_option(o, c, arg);
+}
+
+static int check_layers(struct options *o)
+{
+	struct blk_layer_options *l = &o->layers;
+
+	if (!o->crypt_cipher != (l->crypt_key_fd < 0)) {
+		bh_err("--crypt and --crypt-key-fd go together");
+		return -1;
+	}
+	if ((l->snapshot != BLK_SNAPSHOT_PERSISTENT) != (l->overlay_fd >= 0)) {
+		bh_err("--snapshot temporary[-encrypted] and --overlay-fd go "
+		       "together");
+		return -1;
+	}
+	if (o->have_verity_root != (l->verity_fd >= 0)) {
+		bh_err("--verity-fd and --verity-root go together");
+		return -1;
+	}
+	if (l->snapshot != BLK_SNAPSHOT_PERSISTENT) {
+		if (o->image.readonly) {
+			bh_err("--snapshot %s: a read-only disk has no writes to "
+			       "discard",
+			       blk_snapshot_name(l->snapshot));
+			return -1;
+		}
+		/* The image is only read; the guest's disk stays writable. */
+		o->image.readonly = true;
+		o->guest_readonly = false;
+	} else {
+		o->guest_readonly = o->image.readonly;
+	}
+	if (l->verity_fd >= 0 && !o->image.readonly) {
+		bh_err("--verity-fd: a verified image is never written: add "
+		       "--readonly or --snapshot temporary");
+		return -1;
+	}
+	return 0;
 }
 
 /* Returns 0, 1 (help or version printed) or -1 (usage error). */
@@ -232,6 +385,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "crypt", required_argument, NULL, OPT_CRYPT },
+		{ "crypt-key-fd", required_argument, NULL, OPT_CRYPT_KEY_FD },
+		{ "crypt-offset", required_argument, NULL, OPT_CRYPT_OFFSET },
+		{ "crypt-sector", required_argument, NULL, OPT_CRYPT_SECTOR },
+		{ "crypt-size", required_argument, NULL, OPT_CRYPT_SIZE },
+		{ "crypt-iv-large-sectors", no_argument, NULL,
+		  OPT_CRYPT_IV_LARGE },
+		{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+		{ "overlay-fd", required_argument, NULL, OPT_OVERLAY_FD },
+		{ "verity-fd", required_argument, NULL, OPT_VERITY_FD },
+		{ "verity-root", required_argument, NULL, OPT_VERITY_ROOT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -268,7 +432,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		bh_err("--uid and --gid go together");
 		return -1;
 	}
-	return 0;
+	return check_layers(o);
 }
 
 /* Descriptors 0-2 exist, so nothing we open lands on them by accident. */
@@ -367,6 +531,8 @@ static int serve(const struct options *o)
 {
 	struct blk_server_config c = {
 		.image = o->image,
+		.layers = o->layers,
+		.readonly = o->guest_readonly,
 		.serial = o->serial,
 		.no_discard = o->no_discard,
 		.nqueues = o->nqueues,
@@ -398,6 +564,10 @@ int main(int argc, char **argv)
 	struct options o = {
 		.sock_fd = -1,
 		.image = { .fd = -1, .format = BLK_FORMAT_RAW },
+		.layers = { .crypt_key_fd = -1,
+			    .crypt_sector = 512,
+			    .overlay_fd = -1,
+			    .verity_fd = -1 },
 		.nqueues = 1,
 		.engine = BLK_IO_AUTO,
 	};
