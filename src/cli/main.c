@@ -40,6 +40,15 @@ const struct verb cli_verbs[] = {
 	  "and state (running, exited, connected; off while the VM is stopped).\n"
 	  "\n"
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
+	{ "measure", cmd_measure, "show what was measured when a VM started",
+	  "usage: bulkhead measure [--json] NAME\n"
+	  "\n"
+	  "Prints the measurement record of VM NAME's running instance: the\n"
+	  "SHA-256 of each disk with measure=on or verify= (docs/vm-config.md),\n"
+	  "taken on the image as it was opened, before the VM's first\n"
+	  "instruction. Disks without either are not measured.\n"
+	  "\n"
+	  "  -j, --json       print the records as JSON\n" COMMON },
 	{ "console", cmd_console, "attach to a VM's serial console",
 	  "usage: bulkhead console [--no-history] NAME\n"
 	  "\n"

@@ -158,20 +158,39 @@ static const char *disk_summary(struct json_object *disks, char *buf,
 	return buf;
 }
 
+/* "luks,temporary-encrypted,verity": what lies between guest and image. */
+static void disk_layers(struct json_object *d, char *buf, size_t len)
+{
+	const char *snap = jget_str(d, "snapshot");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (jget_bool(d, "encrypted", false))
+		n += (size_t)snprintf(buf + n, len - n, "luks,");
+	if (snap && strcmp(snap, "persistent") && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s,", snap);
+	if (jget_bool(d, "verity", false) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "verity,");
+	if (n && n < len)
+		buf[n - 1] = '\0';
+	else if (!n)
+		snprintf(buf, len, "-");
+}
+
 char *render_disk_table(struct json_object *disks)
 {
-	struct table t = { .ncols = 8 };
+	struct table t = { .ncols = 9 };
 	struct sbuf b = { 0 };
-	static const char *const head[] = { "VDEV",   "GUEST",	"TARGET",
-					    "FORMAT", "ACCESS", "BACKEND",
-					    "PID",    "STATE" };
+	static const char *const head[] = { "VDEV",    "GUEST",	 "TARGET",
+					    "FORMAT",  "ACCESS", "LAYERS",
+					    "BACKEND", "PID",	 "STATE" };
 
-	t.right[6] = true;
+	t.right[7] = true;
 	table_row(&t, head);
 	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
 		struct json_object *d = json_object_array_get_idx(disks, i);
-		char guest[32], pid[24] = "-";
-		const char *vals[8];
+		char guest[32], pid[24] = "-", layers[64];
+		const char *vals[9];
 		int64_t p = jget_int(d, "pid", -1);
 
 		/* Disks are in vdev order, which is the guest's /dev/vd* order. */
@@ -187,9 +206,11 @@ char *render_disk_table(struct json_object *disks)
 		vals[2] = jget_str(d, "target") ?: "?";
 		vals[3] = jget_str(d, "format") ?: "?";
 		vals[4] = jget_str(d, "access") ?: "?";
-		vals[5] = jget_str(d, "backend") ?: "?";
-		vals[6] = pid;
-		vals[7] = jget_str(d, "state") ?: "?";
+		disk_layers(d, layers, sizeof(layers));
+		vals[5] = layers;
+		vals[6] = jget_str(d, "backend") ?: "?";
+		vals[7] = pid;
+		vals[8] = jget_str(d, "state") ?: "?";
 		table_row(&t, vals);
 	}
 	table_render(&t, &b);

@@ -88,7 +88,8 @@ def test_disk_through_the_toolstack(ts, tmp_path):
                for d in disks)
     table = ts.ok("block-list", "disked").splitlines()
     assert table[0].split() == ["VDEV", "GUEST", "TARGET", "FORMAT",
-                                "ACCESS", "BACKEND", "PID", "STATE"]
+                                "ACCESS", "LAYERS", "BACKEND", "PID",
+                                "STATE"]
     assert table[1].split()[:3] == ["xvda", "/dev/vda", str(rw)]
     row = {l.split()[0]: l.split() for l in ts.ok("list").splitlines()[1:]}
     assert row["disked"][5] == "xvda,xvdb(ro)"

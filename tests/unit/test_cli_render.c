@@ -99,16 +99,22 @@ static void test_disk_table(void **state)
 		"\"state\":\"running\"},"
 		"{\"vdev\":\"xvdc\",\"target\":\"/run/qsd.sock\","
 		"\"format\":\"raw\",\"access\":\"ro\","
-		"\"backend\":\"vhost-user\",\"state\":\"connected\"}]");
+		"\"backend\":\"vhost-user\",\"state\":\"connected\"},"
+		"{\"vdev\":\"xvdd\",\"target\":\"/v/s.img\","
+		"\"format\":\"raw\",\"access\":\"rw\",\"encrypted\":true,"
+		"\"snapshot\":\"temporary-encrypted\","
+		"\"backend\":\"bulkhead-blk\",\"pid\":7,"
+		"\"state\":\"running\"}]");
 	char *t;
 
 	(void)state;
 	t = render_disk_table(disks);
 	assert_string_equal(
 		t,
-		"VDEV  GUEST     TARGET         FORMAT  ACCESS  BACKEND        PID  STATE\n"
-		"xvda  /dev/vda  /v/root.img    raw     rw      bulkhead-blk  4242  running\n"
-		"xvdc  /dev/vdb  /run/qsd.sock  raw     ro      vhost-user       -  connected\n");
+		"VDEV  GUEST     TARGET         FORMAT  ACCESS  LAYERS                    BACKEND        PID  STATE\n"
+		"xvda  /dev/vda  /v/root.img    raw     rw      -                         bulkhead-blk  4242  running\n"
+		"xvdc  /dev/vdb  /run/qsd.sock  raw     ro      -                         vhost-user       -  connected\n"
+		"xvdd  /dev/vdc  /v/s.img       raw     rw      luks,temporary-encrypted  bulkhead-blk     7  running\n");
 	free(t);
 	json_object_put(disks);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
@@ -65,6 +66,27 @@ static void keep(struct bhd *d, struct json_object *e)
 	}
 	d->audit[slot] = e;
 	d->audit_n++;
+}
+
+void audit_toolstack(struct bhd *d, const char *kind, const char *vm,
+		     const char *what, const char *why)
+{
+	struct json_object *e = json_object_new_object();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_object_add(e, "kind", json_object_new_string(kind));
+	json_object_object_add(
+		e, "time_ns",
+		json_object_new_int64((int64_t)ts.tv_sec * 1000000000 +
+				      ts.tv_nsec));
+	json_object_object_add(e, "source",
+			       json_object_new_string("bulkheadd"));
+	json_object_object_add(e, "src_label", json_object_new_string(vm));
+	json_object_object_add(e, "dst_label", json_object_new_string(what));
+	json_object_object_add(e, "rule_text", json_object_new_string(why));
+	bh_warn("audit: %s: vm %s: %s", kind, vm, why);
+	keep(d, e);
 }
 
 void audit_drain(struct bhd *d)

@@ -42,6 +42,7 @@ struct bhd {
 	char *vsock_dir; /* <state>/vsock: VM NAME's vsock is vsock/NAME */
 	bool vsock; /* --vsock: the hypervisor runs with --vsock */
 	char *blk_path; /* bulkhead-blk, absolute */
+	char *overlay_dir; /* temporary disks' overlays (unnamed files) */
 	uint32_t devmodel_uid_base; /* device models run as base + k */
 	int dm_epfd; /* device models' pidfds (disks.c) */
 
@@ -112,6 +113,9 @@ int policy_push(struct bhd *d, char *err, size_t errlen);
 void audit_drain(struct bhd *d);
 /* {"entries": last max entries, oldest first, "dropped": N}. */
 struct json_object *audit_tail(struct bhd *d, size_t max);
+/* A refusal of the toolstack's own (e.g. a disk failing verify=). */
+void audit_toolstack(struct bhd *d, const char *kind, const char *vm,
+		     const char *what, const char *why);
 void audit_free(struct bhd *d);
 
 /* api.c */

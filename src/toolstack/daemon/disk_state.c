@@ -8,10 +8,55 @@
 
 #include "toolstack/daemon/vmrec.h"
 #include "toolstack/jget.h"
+#include "util/hex.h"
 
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+/* The layers and the measurement, the same in both forms. */
+static void add_layers(struct json_object *o, const struct disk_inst *di)
+{
+	char hex[2 * DISK_SHA256_BYTES + 1];
+
+	json_object_object_add(o, "encrypted",
+			       json_object_new_boolean(di->encrypted));
+	add_str(o, "snapshot", disk_snapshot_name(di->snapshot));
+	json_object_object_add(o, "verity",
+			       json_object_new_boolean(di->verity));
+	if (di->measured) {
+		hex_encode(di->sha256, DISK_SHA256_BYTES, hex);
+		add_str(o, "sha256", hex);
+	}
+}
+
+static const char *snapshot_name(int i)
+{
+	return disk_snapshot_name((enum disk_snapshot)i);
+}
+
+static bool name_is(const char *s, const char *(*name)(int), int n, int *out);
+
+/* 0, or -1 if o's layer fields are malformed. */
+static int layers_from(struct json_object *o, struct disk_inst *di)
+{
+	const char *sha = jget_str(o, "sha256");
+	int snap = 0;
+
+	if (jget_str(o, "snapshot") &&
+	    !name_is(jget_str(o, "snapshot"), snapshot_name, 3, &snap))
+		return -1;
+	di->snapshot = (enum disk_snapshot)snap;
+	di->encrypted = jget_bool(o, "encrypted", false);
+	di->verity = jget_bool(o, "verity", false);
+	if (!sha)
+		return 0;
+	if (strlen(sha) != 2 * DISK_SHA256_BYTES ||
+	    hex_decode(sha, di->sha256, DISK_SHA256_BYTES) != DISK_SHA256_BYTES)
+		return -1;
+	di->measured = true;
+	return 0;
 }
 
 struct json_object *disks_json(const struct vmrec *r)
@@ -27,6 +72,7 @@ struct json_object *disks_json(const struct vmrec *r)
 		add_str(o, "format", disk_format_name(di->format));
 		add_str(o, "access", di->readonly ? "ro" : "rw");
 		add_str(o, "backend", disk_backend_name(di->backend));
+		add_layers(o, di);
 		if (di->pid)
 			json_object_object_add(o, "pid",
 					       json_object_new_int(di->pid));
@@ -61,6 +107,7 @@ struct json_object *disks_state_json(const struct vmrec *r)
 				       json_object_new_int64(di->uid));
 		json_object_object_add(o, "exited",
 				       json_object_new_boolean(di->exited));
+		add_layers(o, di);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -125,6 +172,8 @@ int disks_from_state(struct vmrec *r, struct json_object *arr)
 		di->start_time = (uint64_t)jget_int(o, "start_time", 0);
 		di->uid = (uid_t)jget_int(o, "uid", 0);
 		di->exited = jget_bool(o, "exited", false);
+		if (layers_from(o, di) < 0)
+			goto bad;
 	}
 	return 0;
 bad:

@@ -26,6 +26,7 @@
 #include "devmodel/image_lock.h"
 #include "devmodel/spawn.h"
 #include "toolstack/daemon/daemon.h"
+#include "toolstack/daemon/disk_layers.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
 
@@ -101,9 +102,15 @@ static void unwatch(struct bhd *d, struct disk_inst *di)
 	di->pidfd = -1;
 }
 
+/* Whether bulkhead-blk only reads the image (its guest may still write). */
+static bool image_readonly(const struct disk_spec *ds)
+{
+	return ds->readonly || ds->snapshot != DISK_SNAPSHOT_PERSISTENT;
+}
+
 static int open_image(const struct disk_spec *ds, char *err, size_t errlen)
 {
-	int fd = open(ds->target, (ds->readonly ? O_RDONLY : O_RDWR) |
+	int fd = open(ds->target, (image_readonly(ds) ? O_RDONLY : O_RDWR) |
 					  O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	char why[200];
@@ -136,7 +143,8 @@ static int open_image(const struct disk_spec *ds, char *err, size_t errlen)
 				ds->vdev);
 		goto fail;
 	}
-	r = image_lock(fd, !ds->readonly, why, sizeof(why));
+	/* Shared by every reader: many temporary disks on one base. */
+	r = image_lock(fd, !image_readonly(ds), why, sizeof(why));
 	if (r == -EBUSY) {
 		snprintf(err, errlen,
 			 "disk %s: %s is in use by another VM or program (%s)",
@@ -169,14 +177,21 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 		     size_t errlen)
 {
 	char name[VM_NAME_MAX + DISK_VDEV_MAX + 2], uid[24], gid[24];
-	char *argv[24];
-	struct devmodel_fd fds[5];
+	char *argv[24 + DISK_LAYERS_ARGS];
+	struct devmodel_fd fds[5 + DISK_LAYERS_FDS];
 	struct devmodel_proc proc;
-	int sv[2] = { -1, -1 }, img, logfd, nullfd, n = 0, ret = -1;
+	struct disk_layers layers;
+	unsigned int n = 0, nfds = 5;
+	int sv[2] = { -1, -1 }, img, logfd, nullfd, ret = -1;
 
 	img = open_image(ds, err, errlen);
 	if (img < 0)
 		return -1;
+	if (disk_layers_prepare(d, r->name, ds, img, di, &layers, err, errlen) <
+	    0) {
+		close(img);
+		return -1;
+	}
 	logfd = open_log(d, r->name, ds->vdev);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nullfd < 0 ||
@@ -200,6 +215,7 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 		argv[n++] = "--no-discard";
 	if (ds->direct)
 		argv[n++] = "--direct";
+	disk_layers_args(&layers, BLK_FD_IMAGE + 1, argv, &n, fds, &nfds);
 	if (geteuid() == 0) {
 		di->uid = pick_uid(d);
 		if (!di->uid) {
@@ -221,7 +237,7 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 	if (devmodel_spawn(&(struct devmodel_spawn){ .path = d->blk_path,
 						     .argv = argv,
 						     .fds = fds,
-						     .nfds = 5,
+						     .nfds = nfds,
 						     .outlive_caller = true },
 			   &proc) < 0) {
 		snprintf(err, errlen, "disk %s: cannot start %s: %s", ds->vdev,
@@ -240,6 +256,7 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 out:
 	/* The device model holds the image (and its lock) now, or nobody. */
 	close(img);
+	disk_layers_close(&layers);
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -299,6 +316,7 @@ int disks_attach(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		di->backend = ds->backend;
 		di->format = ds->format;
 		di->readonly = ds->readonly;
+		di->verity = ds->verity;
 		r->ndisks = i + 1;
 		socks[i] = -1;
 		if (!di->target) {

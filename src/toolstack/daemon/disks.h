@@ -28,6 +28,11 @@ struct disk_inst {
 	enum disk_backend backend;
 	enum disk_format format;
 	bool readonly;
+	bool encrypted; /* a LUKS image, unlocked for the device model */
+	enum disk_snapshot snapshot; /* as it runs */
+	bool verity;
+	bool measured; /* sha256 is the image's at start */
+	uint8_t sha256[DISK_SHA256_BYTES];
 	pid_t pid; /* bulkhead-blk; 0 for an external back end */
 	uint64_t start_time; /* the process's, to tell a reused pid */
 	uid_t uid; /* the device model's own uid (0: none given) */

@@ -56,6 +56,10 @@ static void usage(FILE *out)
 		"      --devmodel-uid-base N\n"
 		"                        device models run as uid and gid N + k, k the\n"
 		"                        lowest free (default %u; as root only)\n"
+		"      --overlay-dir DIR where temporary disks' overlays live, as\n"
+		"                        unnamed files (default STATE-DIR/overlays;\n"
+		"                        or $BULKHEAD_OVERLAY_DIR): a file system with\n"
+		"                        room for what the guests write\n"
 		"      --vsock           let VMs have vsock = on: the hypervisor is\n"
 		"                        started with --vsock, which widens its\n"
 		"                        sandbox (docs/security.md)\n"
@@ -331,6 +335,7 @@ int main(int argc, char **argv)
 		{ "hv", required_argument, NULL, 'H' },
 		{ "vsock", no_argument, NULL, 'K' },
 		{ "blk", required_argument, NULL, 'B' },
+		{ "overlay-dir", required_argument, NULL, 'O' },
 		{ "devmodel-uid-base", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 	const char *config = getenv("BULKHEAD_CONFIG_DIR");
 	const char *hv = getenv("BULKHEAD_HV");
 	const char *blk = getenv("BULKHEAD_BLK");
+	const char *overlays = getenv("BULKHEAD_OVERLAY_DIR");
 	enum bh_log_level level = BH_LOG_INFO;
 	uint64_t uid_base;
 	struct bhd d = { .listen_fd = -1,
@@ -367,6 +373,9 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			blk = optarg;
+			break;
+		case 'O':
+			overlays = optarg;
 			break;
 		case 'U':
 			if (bh_parse_u64(optarg, &uid_base) || !uid_base ||
@@ -422,8 +431,10 @@ int main(int argc, char **argv)
 	d.state_file = join(d.state_dir, "state.json");
 	d.logs_dir = join(d.state_dir, "logs");
 	d.vsock_dir = join(d.state_dir, "vsock");
+	d.overlay_dir = overlays && overlays[0] ? abs_path(overlays) :
+						  join(d.state_dir, "overlays");
 	if (!d.api_sock || !d.hv_sock || !d.hv_log || !d.state_file ||
-	    !d.logs_dir || !d.vsock_dir)
+	    !d.logs_dir || !d.vsock_dir || !d.overlay_dir)
 		return 1;
 	if (setup(&d) < 0)
 		return 1;
@@ -449,5 +460,6 @@ int main(int argc, char **argv)
 	free(d.state_file);
 	free(d.logs_dir);
 	free(d.vsock_dir);
+	free(d.overlay_dir);
 	return 0;
 }
