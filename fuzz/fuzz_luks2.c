@@ -8,7 +8,8 @@
  * luks_inspect reads. Never unlocks: no passphrase KDF runs. Aborts when:
  *
  * - it returns other than 0, -EINVAL, -EOPNOTSUPP, -EIO or -ENOMEM, or
- *   its reason is empty on failure, set on success, not one printable line;
+ *   its reason is empty on failure, set on success, not one printable line,
+ *   or a name it read (cipher, mode, UUID) is not printable;
  * - an accepted image is outside what bulkhead-blk serves: version 1 or 2,
  *   aes-xts-plain64, a 32- or 64-byte key, a power-of-two sector from 512
  *   to 4096, a nonzero data area of whole sectors inside the image after
@@ -84,6 +85,11 @@ static bool one_printable_line(const char *s)
 	return true;
 }
 
+static bool printable_field(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) && one_printable_line(s);
+}
+
 static void check_accepted(const struct luks_info *i, size_t size)
 {
 	check(i->version == 1 || i->version == 2);
@@ -134,6 +140,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(err[0] != '\0');
 	}
+	/* What a header names is shown to users: printable only. */
+	if (r == 0 || r == -EOPNOTSUPP)
+		check(printable_field(info.cipher, sizeof(info.cipher)) &&
+		      printable_field(info.mode, sizeof(info.mode)) &&
+		      printable_field(info.uuid, sizeof(info.uuid)));
 	/* libcryptsetup may repair a header copy, never resize. */
 	check(fstat(fd, &st) == 0 && (size_t)st.st_size == len);
 	close(fd);

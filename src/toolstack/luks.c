@@ -238,9 +238,14 @@ static const char *luks2_segment(struct crypt_device *cd,
 	return problem;
 }
 
+/* A name from the header, as printable ASCII ('?' for other bytes). */
 static void copy_name(char *out, size_t cap, const char *s)
 {
-	snprintf(out, cap, "%s", s ? s : "");
+	size_t n = 0;
+
+	for (; s && *s && n + 1 < cap; s++, n++)
+		out[n] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	out[n] = '\0';
 }
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -294,8 +299,8 @@ static int check_loaded(struct luks_cd *c, uint64_t size,
 	    strcmp(mode, "xts-plain64"))
 		return refuse(
 			err, errlen,
-			"unsupported cipher %.32s-%.32s: bulkhead-blk serves only aes-xts-plain64",
-			cipher ? cipher : "?", mode ? mode : "?");
+			"unsupported cipher %s-%s: bulkhead-blk serves only aes-xts-plain64",
+			info->cipher, info->mode);
 	if (key <= 0 && !info->keyslots_active)
 		return refuse(
 			err, errlen,
@@ -310,11 +315,15 @@ static int check_loaded(struct luks_cd *c, uint64_t size,
 			err, errlen,
 			"unsupported sector size %d: bulkhead-blk serves powers of two from 512 to 4096",
 			ss);
-	if (crypt_get_integrity_info(cd, &ip) == 0 && ip.integrity)
+	if (crypt_get_integrity_info(cd, &ip) == 0 && ip.integrity) {
+		char name[40];
+
+		copy_name(name, sizeof(name), ip.integrity);
 		return refuse(
 			err, errlen,
-			"authenticated encryption (integrity %.40s) is not supported: bulkhead-blk serves only aes-xts-plain64",
-			ip.integrity);
+			"authenticated encryption (integrity %s) is not supported: bulkhead-blk serves only aes-xts-plain64",
+			name);
+	}
 	if (info->version == 2) {
 		if (crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS,
 					       &req) < 0)

@@ -17,6 +17,16 @@ bool verity_magic(const uint8_t *buf, size_t len)
 	       !memcmp(buf, magic, sizeof(magic));
 }
 
+/* A name from the superblock, as printable ASCII ('?' for other bytes). */
+static void copy_name(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 1 < cap; s++, n++)
+		out[n] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	out[n] = '\0';
+}
+
 static int fill_info(struct luks_cd *c, struct verity_info *info, char *err,
 		     size_t errlen)
 {
@@ -34,8 +44,7 @@ static int fill_info(struct luks_cd *c, struct verity_info *info, char *err,
 		return -EINVAL;
 	}
 	info->hash_type = vp.hash_type;
-	snprintf(info->hash_name, sizeof(info->hash_name), "%s",
-		 vp.hash_name ? vp.hash_name : "");
+	copy_name(info->hash_name, sizeof(info->hash_name), vp.hash_name);
 	info->data_block_size = vp.data_block_size;
 	info->hash_block_size = vp.hash_block_size;
 	info->data_blocks = vp.data_size;
@@ -43,8 +52,7 @@ static int fill_info(struct luks_cd *c, struct verity_info *info, char *err,
 	info->salt_size = vp.salt_size;
 	if (vp.salt_size)
 		memcpy(info->salt, vp.salt, vp.salt_size);
-	snprintf(info->uuid, sizeof(info->uuid), "%s",
-		 crypt_get_uuid(c->cd) ? crypt_get_uuid(c->cd) : "");
+	copy_name(info->uuid, sizeof(info->uuid), crypt_get_uuid(c->cd));
 	return 0;
 }
 
