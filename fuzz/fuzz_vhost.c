@@ -117,7 +117,7 @@ static void conn_open(struct conn *c, bool layered)
 	stack.overlay_crypt = overlay_crypt;
 	if (layered) {
 		cfg.params.size = stack.size;
-		cfg.params.discard = false;
+		cfg.params.layered = true;
 	}
 	memset(c, 0, sizeof(*c));
 	c->dev = blk_dev_new(&cfg);

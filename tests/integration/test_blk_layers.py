@@ -32,8 +32,9 @@ import pytest
 
 from blkctl import Blk
 from test_blk_vhost import pattern, start
-from vhost_frontend import S_IOERR, S_OK, T_FLUSH, T_IN, T_OUT, BlkDriver, \
-    GuestMemory, Vring
+from vhost_frontend import BLK_F_DISCARD, BLK_F_WRITE_ZEROES, GET_FEATURES, \
+    S_IOERR, S_OK, S_UNSUPP, T_DISCARD, T_FLUSH, T_IN, T_OUT, \
+    T_WRITE_ZEROES, BlkDriver, GuestMemory, Vring, ranges
 
 CRYPTSETUP = shutil.which("cryptsetup") or shutil.which(
     "cryptsetup", path="/usr/sbin:/sbin")
@@ -120,12 +121,20 @@ def driver(blk, mem):
 def test_luks_image_by_cryptsetup(tmp_path, mem, sector, engine):
     img = tmp_path / "luks.img"
     key, offset = luks_image(img, sector)
+    header = img.read_bytes()[:offset]
     kfd = sealed_memfd(key)
     blk = Blk(tmp_path, img, ["--io", engine, *crypt_args(kfd, offset,
                                                            sector)],
               pass_fds=[kfd])
     os.close(kfd)
+    # Zeroing and discarding work on the image file itself: not offered
+    # under layers (they would punch the header, or holes that decrypt to
+    # garbage), and refused if sent anyway.
+    features = blk.fe.get_u64(GET_FEATURES)
+    assert not features & ((1 << BLK_F_DISCARD) | (1 << BLK_F_WRITE_ZEROES))
     drv = driver(blk, mem)
+    for t in (T_WRITE_ZEROES, T_DISCARD):
+        assert drv.run(t, out=ranges((0, 64, 0)))[0] == S_UNSUPP
     capacity, block = capacity_and_block(blk)
     assert capacity == (DATA_MIB << 20) // 512
     assert block == sector
@@ -152,6 +161,7 @@ def test_luks_image_by_cryptsetup(tmp_path, mem, sector, engine):
     # The plaintext is nowhere in the image, the ciphertext where it goes.
     assert data[:4096] not in raw and data[-4096:] not in raw
     assert raw[offset + 64 * 512:offset + 64 * 512 + 16] != data[:16]
+    assert raw[:offset] == header
     assert blk.close() == 0
 
 

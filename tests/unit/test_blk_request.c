@@ -442,6 +442,23 @@ static void test_config_space(void **state)
 	f = blk_features(&p);
 	assert_false(f & 1ull << VIRTIO_BLK_F_DISCARD);
 	assert_true(f & 1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+	/* Under layers neither is offered, whatever discard says. */
+	p.discard = true;
+	p.layered = true;
+	blk_config_init(&p, &c);
+	f = blk_features(&p);
+	assert_false(f & 1ull << VIRTIO_BLK_F_DISCARD);
+	assert_false(f & 1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+	assert_int_equal(c.max_discard_sectors, 0);
+	assert_int_equal(c.max_write_zeroes_sectors, 0);
+	assert_int_equal(c.write_zeroes_may_unmap, 0);
+	{
+		struct blk_limits lim;
+
+		blk_limits_init(&p, false, &lim);
+		assert_false(lim.discard);
+		assert_false(lim.write_zeroes);
+	}
 }
 
 int main(void)

@@ -12,7 +12,7 @@ uint64_t blk_features(const struct blk_params *p)
 
 	if (p->readonly) {
 		f |= 1ull << VIRTIO_BLK_F_RO;
-	} else {
+	} else if (!p->layered) {
 		f |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
 		if (p->discard)
 			f |= 1ull << VIRTIO_BLK_F_DISCARD;
@@ -26,8 +26,8 @@ void blk_limits_init(const struct blk_params *p, bool serial,
 	memset(lim, 0, sizeof(*lim));
 	lim->capacity = p->size / BLK_SECTOR;
 	lim->readonly = p->readonly;
-	lim->write_zeroes = !p->readonly;
-	lim->discard = !p->readonly && p->discard;
+	lim->write_zeroes = !p->readonly && !p->layered;
+	lim->discard = !p->readonly && !p->layered && p->discard;
 	lim->may_unmap = lim->discard;
 	lim->serial = serial;
 	lim->range_sectors_max = BLK_RANGE_SECTORS_MAX;
@@ -43,12 +43,12 @@ void blk_config_init(const struct blk_params *p, struct virtio_blk_config *c)
 	c->seg_max = htole32(BLK_SEG_MAX);
 	c->blk_size = htole32(p->block_size);
 	c->num_queues = htole16((uint16_t)p->nqueues);
-	if (!p->readonly && p->discard) {
+	if (!p->readonly && !p->layered && p->discard) {
 		c->max_discard_sectors = htole32(BLK_RANGE_SECTORS_MAX);
 		c->max_discard_seg = htole32(BLK_RANGES_MAX);
 		c->discard_sector_alignment = htole32(align ? align : 1);
 	}
-	if (!p->readonly) {
+	if (!p->readonly && !p->layered) {
 		c->max_write_zeroes_sectors = htole32(BLK_RANGE_SECTORS_MAX);
 		c->max_write_zeroes_seg = htole32(BLK_RANGES_MAX);
 		c->write_zeroes_may_unmap = p->discard;

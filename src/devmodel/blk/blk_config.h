@@ -29,6 +29,12 @@ struct blk_params {
 	uint32_t discard_align; /* bytes; a multiple of block_size */
 	bool readonly;
 	bool discard; /* not --no-discard */
+	/*
+	 * The disk has layers (blk_stack.h): no DISCARD or WRITE_ZEROES,
+	 * which work on the image file directly and would bypass them
+	 * (zeros in a LUKS header, holes that decrypt to garbage).
+	 */
+	bool layered;
 	unsigned int nqueues;
 };
 

@@ -67,8 +67,8 @@ int blk_server_start(struct blk_server *s, int sock)
 			.block_size = l->block_size,
 			.discard_align = s->img.discard_align,
 			.readonly = c->readonly,
-			/* A hole in an image under layers is not zeros. */
-			.discard = !c->no_discard && !l->any,
+			.discard = !c->no_discard,
+			.layered = l->any,
 			.nqueues = c->nqueues,
 		},
 		.image_fd = s->img.fd,
