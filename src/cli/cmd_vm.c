@@ -231,6 +231,24 @@ int cmd_list(int argc, char **argv)
 	return r;
 }
 
+/*
+ * [--json] NAME: NAME's vm.info reply in *reply, or an exit code with
+ * *reply NULL (EXIT_OK too, after --help).
+ */
+static int vm_info(int argc, char **argv, bool *json,
+		   struct json_object **reply)
+{
+	int r = json_option(argc, argv, json);
+
+	*reply = NULL;
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return cli_usage_err(argv[0], "expected one VM name");
+	return cli_call("vm.info", name_args(argv[optind]), NULL, 0, reply,
+			NULL, NULL);
+}
+
 int cmd_block_list(int argc, char **argv)
 {
 	struct json_object *reply, *disks;
@@ -238,14 +256,8 @@ int cmd_block_list(int argc, char **argv)
 	char *text;
 	int r;
 
-	r = json_option(argc, argv, &json);
-	if (r >= 0)
-		return r;
-	if (argc - optind != 1)
-		return cli_usage_err(argv[0], "expected one VM name");
-	r = cli_call("vm.info", name_args(argv[optind]), NULL, 0, &reply, NULL,
-		     NULL);
-	if (r != EXIT_OK)
+	r = vm_info(argc, argv, &json, &reply);
+	if (r != EXIT_OK || !reply)
 		return r;
 	disks = jget(jget(reply, "vm", json_type_object), "disks",
 		     json_type_array);
@@ -301,14 +313,8 @@ int cmd_measure(int argc, char **argv)
 	bool json = false;
 	int r;
 
-	r = json_option(argc, argv, &json);
-	if (r >= 0)
-		return r;
-	if (argc - optind != 1)
-		return cli_usage_err(argv[0], "expected one VM name");
-	r = cli_call("vm.info", name_args(argv[optind]), NULL, 0, &reply, NULL,
-		     NULL);
-	if (r != EXIT_OK)
+	r = vm_info(argc, argv, &json, &reply);
+	if (r != EXIT_OK || !reply)
 		return r;
 	m = measurements(reply);
 	if (json) {
