@@ -31,7 +31,8 @@ import time
 import pytest
 
 from blkctl import Blk
-from test_blk_vhost import pattern, start
+# The shared fixtures: guest memory, and no bulkhead-blk left behind.
+from test_blk_vhost import mem, no_leftovers, pattern, start  # noqa: F401
 from vhost_frontend import BLK_F_DISCARD, BLK_F_WRITE_ZEROES, GET_FEATURES, \
     S_IOERR, S_OK, S_UNSUPP, T_DISCARD, T_FLUSH, T_IN, T_OUT, \
     T_WRITE_ZEROES, BlkDriver, GuestMemory, Vring, ranges
@@ -92,21 +93,6 @@ def capacity_and_block(blk):
     cfg = blk.fe.get_config(0, 24)
     return struct.unpack_from("<Q", cfg, 0)[0], \
         struct.unpack_from("<I", cfg, 20)[0]
-
-
-@pytest.fixture
-def mem():
-    m = GuestMemory()
-    yield m
-    m.close()
-
-
-@pytest.fixture(autouse=True)
-def no_leftovers():
-    Blk.instances.clear()
-    yield
-    for blk in Blk.instances:
-        blk.kill()
 
 
 def driver(blk, mem):
