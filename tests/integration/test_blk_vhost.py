@@ -273,7 +273,7 @@ def test_guest_breaks_its_queue(tmp_path, image, mem):
     ring2.write_desc(ring2.free[0], 0x200000, 512, 1 | 2, ring2.free[0])
     ring2.chains[ring2.free[0]] = []
     slot = ring2.avail + 4 + 2 * (ring2.avail_idx % ring2.size)
-    struct.pack_into("<H", mem.map, slot, ring2.free[0])
+    mem.store16(slot, ring2.free[0])
     ring2.avail_idx += 1
     ring2.notify()
     assert select.select([ring2.err], [], [], 10)[0]

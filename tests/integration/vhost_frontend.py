@@ -93,6 +93,10 @@ class GuestMemory:
         self.fd = os.memfd_create("guest-ram", os.MFD_CLOEXEC)
         os.ftruncate(self.fd, size)
         self.map = mmap.mmap(self.fd, size)
+        # 16-bit fields the device reads while we write them take one
+        # store each: struct.pack_into zeroes its bytes before packing,
+        # which a concurrent reader sees as the field going to 0.
+        self.u16 = memoryview(self.map).cast("H")
         self.next = 1 << 20  # buffers above the rings
 
     def alloc(self, length, align=16):
@@ -109,7 +113,13 @@ class GuestMemory:
     def read(self, gpa, length):
         return bytes(self.map[gpa:gpa + length])
 
+    def store16(self, gpa, value):
+        """A little-endian (x86) 16-bit field in one store."""
+        assert gpa % 2 == 0
+        self.u16[gpa // 2] = value
+
     def close(self):
+        self.u16.release()
         self.map.close()
         os.close(self.fd)
 
@@ -162,12 +172,12 @@ class Vring:
             head = ids[0]
             self.chains[head] = ids
         slot = self.avail + 4 + 2 * (self.avail_idx % self.size)
-        struct.pack_into("<H", self.mem.map, slot, head)
+        self.mem.store16(slot, head)
         self.avail_idx = (self.avail_idx + 1) & 0xffff
         return head
 
     def publish(self):
-        struct.pack_into("<H", self.mem.map, self.avail + 2, self.avail_idx)
+        self.mem.store16(self.avail + 2, self.avail_idx)
 
     def notify(self):
         self.publish()
@@ -188,8 +198,7 @@ class Vring:
             self.last_used = (self.last_used + 1) & 0xffff
         if self.event_idx:
             # used_event: interrupt me when the next entry lands.
-            struct.pack_into("<H", self.mem.map,
-                             self.avail + 4 + 2 * self.size, self.last_used)
+            self.mem.store16(self.avail + 4 + 2 * self.size, self.last_used)
         return out
 
     def drain_eventfd(self, fd):
