@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/fd_write.h"
 
 #define ESCAPE_CHAR 0x1d /* Ctrl-] */
 /* Without a terminal, end of input detaches once output has been quiet
@@ -61,21 +62,6 @@ static int raw_terminal(void)
 	return tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Relays until detach (1), the console closing (0) or an error (-1).
  * linger: end of input detaches after EOF_LINGER_MS without output (no
@@ -108,7 +94,7 @@ static int relay(int sock, bool linger)
 				continue;
 			if (n <= 0)
 				return 0;
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+			if (fd_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
 				return -1;
 		}
 		if (stdin_open && p[1].revents) {
@@ -124,7 +110,7 @@ static int relay(int sock, bool linger)
 			esc = memchr(buf, ESCAPE_CHAR, (size_t)n);
 			if (esc)
 				n = esc - buf;
-			if (n && write_all(sock, buf, (size_t)n) < 0)
+			if (n && fd_write_all(sock, buf, (size_t)n) < 0)
 				return -1;
 			if (esc)
 				return 1;

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/disk.h"
+#include "util/fd_write.h"
 
 #define KEY_DIR "disk-keys"
 
@@ -97,21 +98,6 @@ static int own_dir(int dirfd, const char *name, const char *shown,
 	return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Opens <state>/disk-keys, making what is missing; -1 if not usable. */
 static int open_key_dir(char *shown, size_t cap)
 {
@@ -164,7 +150,7 @@ int disk_key_store(const struct disk_key_target *t, const struct disk_pass *pw,
 		return EXIT_ERROR;
 	}
 	/* Written whole and synced before the name points at it. */
-	if (fchmod(fd, 0600) < 0 || write_all(fd, pw->p, pw->len) < 0 ||
+	if (fchmod(fd, 0600) < 0 || fd_write_all(fd, pw->p, pw->len) < 0 ||
 	    fsync(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
 		cli_err("cannot write %s/%s: %s", shown, name, strerror(errno));
 		unlinkat(dfd, tmp, 0);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fd_write.h"
+
 #define SEALS_NEEDED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static size_t page_round(size_t len)
@@ -55,25 +57,6 @@ void secret_free(void *p, size_t len)
 	munmap(p, mlen);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int secret_memfd(const void *key, size_t len)
 {
 	int fd, r;
@@ -83,7 +66,7 @@ int secret_memfd(const void *key, size_t len)
 	fd = memfd_create("bulkhead-key", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, key, len);
+	r = fd_write_all(fd, key, len);
 	if (!r && fcntl(fd, F_ADD_SEALS, SEALS_NEEDED | F_SEAL_SEAL) < 0)
 		r = -errno;
 	if (r) {
