@@ -18,53 +18,15 @@
 #include <bulkhead/hmx.h>
 #include <bulkhead/hmx_vsock.h>
 
-#define HVS_RING_HASH_BITS 6
-#define HVS_NOTIFY_ENTS 4
-#define HVS_PEER_EVENTS_MAX 32
+#include "hmx_core.h"
 
-/*
- * One hypercall slot per CPU, used with interrupts off: the call block and
- * every small array the call points at, all in one direct-mapped 256-byte
- * block that never crosses a page.
- */
-struct hvs_slot {
-	struct hmx_call call;
-	__u8 pad0[16];
-	union {
-		struct hmx_iov iov[HMX_MAXIOV];
-		struct {
-			struct hmx_ring_data rd;
-			struct hmx_ring_data_ent ent[HVS_NOTIFY_ENTS];
-		} notify;
-		__u16 domids[HVS_PEER_EVENTS_MAX];
-	} aux;
-	struct hmx_vsock_hdr hdr;
-	__u8 pad1[48];
-} __aligned(256);
-
-/*
- * A ring this domain registered: (our domid, aport, partner). Stream
- * sockets share the ring of their (local port, peer domain); listeners and
- * datagram sockets hold the wildcard ring of their port. Only the rx worker
- * reads the contents.
- */
-struct hvs_ring {
-	struct hlist_node hash; /* hvs.ring_hash, under ring_mutex */
-	struct list_head link; /* hvs.rings or hvs.retired, under ring_mutex */
-	u32 aport;
-	u16 partner;
-	int ref; /* under ref_lock; 0: waiting to be retired */
-	bool gone; /* the hypervisor removed it (partner died) */
-	struct hmx_ring *hdr; /* vmap of the pages */
-	u32 len; /* data area length */
-	u32 rx; /* our consumer offset; rx worker only */
-};
+#define HVS_DGRAM_HASH_BITS 6
 
 /* Transport state of one vsock socket (vsk->trans). */
 struct hvs_sock {
 	struct vsock_sock *vsk;
 	struct list_head link; /* hvs.socks */
-	struct hvs_ring *ring; /* receives this connection; owns our port */
+	struct hmx_core_ring *ring; /* receives this connection; owns our port */
 
 	/* Receive buffer: a byte ring of rx_size bytes; lock_sock. */
 	u8 *rx_buf;
@@ -103,40 +65,22 @@ struct hvs_sock {
 
 struct hvs_dgram_ring {
 	struct list_head link;
-	struct hvs_ring *ring;
+	struct hmx_core_ring *ring;
 };
 
 struct hvs_listener {
 	struct list_head link;
 	u32 port;
-	struct hvs_ring *ring; /* NULL: registration refused, retry later */
+	struct hmx_core_ring *ring; /* NULL: registration refused, retry later */
 	unsigned long retry_at; /* jiffies */
 	bool seen; /* in the current scan */
 };
 
+/* The transport's state; the device and the rings are hmx_core's. */
 struct hvs_dev {
-	struct pci_dev *pdev;
-	void __iomem *io;
-	u16 domid;
-	struct hvs_slot *slots;
-	unsigned int slots_order;
-	struct workqueue_struct *wq;
-
-	atomic_t irq_bits; /* HMX_IRQ_* not yet handled */
-	struct work_struct rx_work;
-	atomic_t space_gen; /* bumped by every HMX_IRQ_SPACE */
-
-	struct mutex ring_mutex; /* ring table, registration */
-	spinlock_t ref_lock; /* hvs_ring.ref */
-	struct hlist_head ring_hash[1 << HVS_RING_HASH_BITS];
-	struct list_head rings; /* registered */
-	struct list_head retired; /* ref 0: unregister, drain, free */
-	struct hvs_ring **snap; /* rx worker's copy of the ring list */
-	unsigned int snap_cap;
-
 	spinlock_t sock_lock; /* socks, dgram_hash */
 	struct list_head socks;
-	struct hlist_head dgram_hash[1 << HVS_RING_HASH_BITS];
+	struct hlist_head dgram_hash[1 << HVS_DGRAM_HASH_BITS];
 
 	spinlock_t ctl_lock; /* ctl_socks, space_waiters */
 	struct list_head ctl_socks;
@@ -150,37 +94,23 @@ struct hvs_dev {
 };
 
 extern struct hvs_dev *hvs;
+extern struct hmx_client hvs_client;
 extern const struct vsock_transport hvs_transport;
 extern unsigned int hvs_listen_scan_ms;
 
-/* hvs_hcall.c: hypercalls. */
-int hvs_hc_register(u32 aport, u16 partner, u32 len, u64 pfn_list_gpa,
-		    u32 npages);
-int hvs_hc_unregister(u32 aport, u16 partner);
+/* hvs_hcall.c: vsock messages through hmx_core. */
 int hvs_hc_send(u32 src_port, u16 dst_domid, u32 dst_port, u32 op,
 		const struct hmx_vsock_hdr *hdr, struct page *const *pages,
 		u32 chunk, u32 data_len);
 int hvs_hc_send_buf(u32 src_port, u16 dst_domid, u32 dst_port, u32 op,
 		    const struct hmx_vsock_hdr *hdr, const void *buf, u32 len);
-int hvs_hc_notify(void);
-int hvs_hc_peer_events(u16 *domids, u32 max);
+int hvs_ring_get(u32 aport, u16 partner, struct hmx_core_ring **out);
 
-/* hvs_ring.c */
-int hvs_ring_get(u32 aport, u16 partner, struct hvs_ring **out);
-void hvs_ring_hold(struct hvs_ring *ring);
-void hvs_ring_put(struct hvs_ring *ring);
-void hvs_rings_partner_gone(u16 domid);
-void hvs_rings_destroy_all(void);
-bool hvs_ring_consume(struct hvs_ring *ring);
-void hvs_rings_retire(void);
-unsigned int hvs_rings_snapshot(void);
-void hvs_ring_copy_out(const struct hvs_ring *ring, u32 off, void *dst,
-		       u32 len);
-
-/* hvs_rx.c: dispatch of received messages (rx worker, process context). */
-void hvs_rx_work(struct work_struct *work);
-void hvs_rx_msg(struct hvs_ring *ring, const struct hmx_msg_header *mh,
+/* hvs_rx.c: hmx_core's callbacks (its rx worker, process context). */
+void hvs_rx_msg(struct hmx_core_ring *ring, const struct hmx_msg_header *mh,
 		u32 payload_off);
+void hvs_rx_space(void);
+void hvs_rx_pass_done(u32 bits);
 int hvs_send_rst_to(u32 src_port, u16 dst_domid, u32 dst_port);
 
 /* hvs_stream.c */
@@ -192,8 +122,8 @@ void hvs_peer_gone(u16 domid);
 u16 hvs_cid_to_domid(u32 cid);
 bool hvs_cid_valid(u32 cid);
 void hvs_fill_hdr(struct vsock_sock *vsk, struct hmx_vsock_hdr *hdr, u32 flags);
-void hvs_stream_rx_copy(struct vsock_sock *vsk, struct hvs_ring *ring, u32 off,
-			u32 len);
+void hvs_stream_rx_copy(struct vsock_sock *vsk, struct hmx_core_ring *ring,
+			u32 off, u32 len);
 int hvs_stream_alloc_rx(struct hvs_sock *hs);
 int hvs_sock_send_data(struct vsock_sock *vsk, u16 domid, u32 dst_port, u32 op,
 		       const struct hmx_vsock_hdr *hdr, struct msghdr *msg,
@@ -206,7 +136,7 @@ int hvs_dgram_enqueue(struct vsock_sock *vsk, struct sockaddr_vm *remote,
 int hvs_dgram_dequeue(struct vsock_sock *vsk, struct msghdr *msg, size_t len,
 		      int flags);
 bool hvs_dgram_allow(u32 cid, u32 port);
-void hvs_dgram_rx(struct hvs_ring *ring, const struct hmx_msg_header *mh,
+void hvs_dgram_rx(struct hmx_core_ring *ring, const struct hmx_msg_header *mh,
 		  u32 off, u32 len);
 void hvs_dgram_unbind(struct hvs_sock *hs);
 void hvs_dgram_put_rings(struct hvs_sock *hs);

@@ -21,7 +21,7 @@ struct hvs_dgram_cb {
 
 static struct hlist_head *hvs_dgram_bucket(u32 port)
 {
-	return &hvs->dgram_hash[hash_32(port, HVS_RING_HASH_BITS)];
+	return &hvs->dgram_hash[hash_32(port, HVS_DGRAM_HASH_BITS)];
 }
 
 /* sock_lock held. */
@@ -99,7 +99,7 @@ void hvs_dgram_put_rings(struct hvs_sock *hs)
 	hvs_dgram_unbind(hs);
 	list_for_each_entry_safe(dr, tmp, &hs->dgram_rings, link)
 	{
-		hvs_ring_put(dr->ring);
+		hmx_core_ring_put(dr->ring);
 		list_del(&dr->link);
 		kfree(dr);
 	}
@@ -120,7 +120,7 @@ static int hvs_dgram_source_ring(struct hvs_sock *hs, u16 domid)
 		if (!dr->ring->gone)
 			return 0;
 		/* The peer died; a new VM may have its domid now. */
-		hvs_ring_put(dr->ring);
+		hmx_core_ring_put(dr->ring);
 		list_del(&dr->link);
 		kfree(dr);
 	}
@@ -169,8 +169,7 @@ int hvs_dgram_enqueue(struct vsock_sock *vsk, struct sockaddr_vm *remote,
 		/* The receiver's ring is full: wait for HMX_IRQ_SPACE. */
 		release_sock(sk);
 		timeo = wait_event_interruptible_timeout(
-			*sk_sleep(sk), atomic_read(&hvs->space_gen) != gen,
-			timeo);
+			*sk_sleep(sk), hmx_core_space_gen() != gen, timeo);
 		lock_sock(sk);
 		if (timeo < 0)
 			return sock_intr_errno(timeo);
@@ -220,7 +219,7 @@ bool hvs_dgram_allow(u32 cid, u32 port)
 }
 
 /* Rx worker: a datagram for port ring->aport. */
-void hvs_dgram_rx(struct hvs_ring *ring, const struct hmx_msg_header *mh,
+void hvs_dgram_rx(struct hmx_core_ring *ring, const struct hmx_msg_header *mh,
 		  u32 off, u32 len)
 {
 	struct hvs_dgram_cb *cb;
@@ -241,7 +240,7 @@ void hvs_dgram_rx(struct hvs_ring *ring, const struct hmx_msg_header *mh,
 		return;
 	skb = alloc_skb(len, GFP_KERNEL);
 	if (skb) {
-		hvs_ring_copy_out(ring, off, skb_put(skb, len), len);
+		hmx_core_ring_copy_out(ring, off, skb_put(skb, len), len);
 		cb = (struct hvs_dgram_cb *)skb->cb;
 		cb->cid = HMX_VSOCK_DOMID_TO_CID(mh->source.domid);
 		cb->port = mh->source.aport;

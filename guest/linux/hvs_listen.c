@@ -25,7 +25,7 @@ static u32 hvs_listen_ports[HVS_LISTEN_MAX];
 
 static unsigned int hvs_collect_listeners(void)
 {
-	u32 cid = HMX_VSOCK_DOMID_TO_CID(hvs->domid);
+	u32 cid = HMX_VSOCK_DOMID_TO_CID(hmx_core_domid());
 	unsigned int n = 0, i;
 	struct vsock_sock *vsk;
 
@@ -71,7 +71,7 @@ static struct hvs_listener *hvs_listener_find(u32 port)
 static void hvs_listener_free(struct hvs_listener *l)
 {
 	if (l->ring)
-		hvs_ring_put(l->ring);
+		hmx_core_ring_put(l->ring);
 	list_del(&l->link);
 	kfree(l);
 }
@@ -122,13 +122,13 @@ void hvs_listen_work(struct work_struct *work)
 {
 	hvs_listen_scan();
 	if (!READ_ONCE(hvs->stopping))
-		queue_delayed_work(hvs->wq, &hvs->listen_work,
+		queue_delayed_work(hmx_core_wq(), &hvs->listen_work,
 				   msecs_to_jiffies(hvs_listen_scan_ms));
 }
 
 void hvs_listen_kick(void)
 {
-	mod_delayed_work(hvs->wq, &hvs->listen_work, 0);
+	mod_delayed_work(hmx_core_wq(), &hvs->listen_work, 0);
 }
 
 void hvs_listeners_destroy(void)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The rx worker: the only reader of our rings. It handles the interrupt
- * reasons, drains every ring and dispatches each message to its socket by
+ * What hmx_core's rx worker hands us: each message to its socket by
  * (source address, destination port), as virtio-vsock does with packets.
  * The source address comes from the HMX header, so it is authenticated;
  * the destination port is the aport of the ring the message landed in.
@@ -19,7 +18,7 @@ int hvs_send_rst_to(u32 src_port, u16 dst_domid, u32 dst_port)
 }
 
 /* Answer a message that has no connection with RST, never an RST. */
-static void hvs_rx_reject(const struct hvs_ring *ring,
+static void hvs_rx_reject(const struct hmx_core_ring *ring,
 			  const struct hmx_msg_header *mh, u32 op)
 {
 	if (op != HMX_VSOCK_OP_RST)
@@ -27,7 +26,7 @@ static void hvs_rx_reject(const struct hvs_ring *ring,
 				mh->source.aport);
 }
 
-static void hvs_rx_listen(struct sock *sk, const struct hvs_ring *ring,
+static void hvs_rx_listen(struct sock *sk, const struct hmx_core_ring *ring,
 			  const struct hmx_msg_header *mh, u32 op,
 			  const struct hmx_vsock_hdr *vh)
 {
@@ -45,8 +44,8 @@ static void hvs_rx_listen(struct sock *sk, const struct hvs_ring *ring,
 	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 	child->sk_state = TCP_ESTABLISHED;
 	vchild = vsock_sk(child);
-	vsock_addr_init(&vchild->local_addr, HMX_VSOCK_DOMID_TO_CID(hvs->domid),
-			ring->aport);
+	vsock_addr_init(&vchild->local_addr,
+			HMX_VSOCK_DOMID_TO_CID(hmx_core_domid()), ring->aport);
 	vsock_addr_init(&vchild->remote_addr,
 			HMX_VSOCK_DOMID_TO_CID(mh->source.domid),
 			mh->source.aport);
@@ -84,7 +83,7 @@ reject:
 	hvs_rx_reject(ring, mh, op);
 }
 
-static void hvs_rx_connecting(struct sock *sk, const struct hvs_ring *ring,
+static void hvs_rx_connecting(struct sock *sk, const struct hmx_core_ring *ring,
 			      const struct hmx_msg_header *mh, u32 op)
 {
 	struct vsock_sock *vsk = vsock_sk(sk);
@@ -118,7 +117,7 @@ static void hvs_rx_connecting(struct sock *sk, const struct hvs_ring *ring,
 	sk_error_report(sk);
 }
 
-static void hvs_rx_connected(struct sock *sk, struct hvs_ring *ring,
+static void hvs_rx_connected(struct sock *sk, struct hmx_core_ring *ring,
 			     const struct hmx_msg_header *mh, u32 op,
 			     const struct hmx_vsock_hdr *vh, u32 off, u32 len)
 {
@@ -161,7 +160,8 @@ static void hvs_rx_connected(struct sock *sk, struct hvs_ring *ring,
 	}
 }
 
-void hvs_rx_msg(struct hvs_ring *ring, const struct hmx_msg_header *mh, u32 off)
+void hvs_rx_msg(struct hmx_core_ring *ring, const struct hmx_msg_header *mh,
+		u32 off)
 {
 	u32 len = mh->len - sizeof(*mh);
 	struct sockaddr_vm src, dst;
@@ -175,7 +175,7 @@ void hvs_rx_msg(struct hvs_ring *ring, const struct hmx_msg_header *mh, u32 off)
 	    len < sizeof(vh))
 		return;
 	op = HMX_VSOCK_MSG_OP(mh->message_type);
-	hvs_ring_copy_out(ring, off, &vh, sizeof(vh));
+	hmx_core_ring_copy_out(ring, off, &vh, sizeof(vh));
 	off = (off + sizeof(vh)) % ring->len;
 	len -= sizeof(vh);
 
@@ -191,7 +191,8 @@ void hvs_rx_msg(struct hvs_ring *ring, const struct hmx_msg_header *mh, u32 off)
 
 	vsock_addr_init(&src, HMX_VSOCK_DOMID_TO_CID(mh->source.domid),
 			mh->source.aport);
-	vsock_addr_init(&dst, HMX_VSOCK_DOMID_TO_CID(hvs->domid), ring->aport);
+	vsock_addr_init(&dst, HMX_VSOCK_DOMID_TO_CID(hmx_core_domid()),
+			ring->aport);
 	sk = vsock_find_connected_socket(&src, &dst);
 	if (!sk) {
 		sk = vsock_find_bound_socket(&dst);
@@ -239,70 +240,27 @@ out:
 	sock_put(sk);
 }
 
-static void hvs_rx_peer_events(void)
+/* HMX_IRQ_SPACE: control messages first, data queues behind them. */
+void hvs_rx_space(void)
 {
-	u16 domids[HVS_PEER_EVENTS_MAX];
-	int n, i;
-
-	do {
-		n = hvs_hc_peer_events(domids, HVS_PEER_EVENTS_MAX);
-		for (i = 0; i < n; i++) {
-			hvs_rings_partner_gone(domids[i]);
-			hvs_peer_gone(domids[i]);
-		}
-	} while (n == HVS_PEER_EVENTS_MAX);
+	hvs_flush_ctl();
+	hvs_wake_space_waiters();
 }
 
-static void hvs_rx_drain(void)
+void hvs_rx_pass_done(u32 bits)
 {
-	unsigned int n, i;
-	bool progress;
-
-	do {
-		progress = false;
-		n = hvs_rings_snapshot();
-		for (i = 0; i < n; i++) {
-			if (hvs_ring_consume(hvs->snap[i]))
-				progress = true;
-		}
-		for (i = 0; i < n; i++)
-			hvs_ring_put(hvs->snap[i]);
-		/* Senders waiting for space in our rings need a NOTIFY. */
-		if (progress)
-			hvs_hc_notify();
-		cond_resched();
-	} while (progress);
-}
-
-void hvs_rx_work(struct work_struct *work)
-{
-	u32 bits = atomic_xchg(&hvs->irq_bits, 0);
-
-	if (bits & HMX_IRQ_SPACE) {
-		atomic_inc(&hvs->space_gen);
-		/* Control messages first: data queues behind them. */
-		hvs_flush_ctl();
-		hvs_wake_space_waiters();
-	}
-	hvs_rings_retire();
-	/* Data a dead peer sent before it died is still delivered... */
-	hvs_rx_drain();
-	/* ...then its connections are reset. */
-	if (bits & HMX_IRQ_PEER_GONE) {
-		hvs_rx_peer_events();
-		/*
-		 * HMX drops the wake-ups promised on a dead domain's rings:
-		 * let the reset sockets leave the waiting lists now.
-		 */
-		hvs_flush_ctl();
-		hvs_wake_space_waiters();
-	}
+	/*
+	 * HMX drops the wake-ups promised on a dead domain's rings: let the
+	 * sockets reset by peer_gone leave the waiting lists now.
+	 */
+	if (bits & HMX_IRQ_PEER_GONE)
+		hvs_rx_space();
 	/*
 	 * A wake-up can also be lost with a ring its owner unregistered
 	 * while we raced to wait on it: retry waiters once a second.
 	 */
 	spin_lock_bh(&hvs->ctl_lock);
 	if (!list_empty(&hvs->ctl_socks) || !list_empty(&hvs->space_waiters))
-		queue_delayed_work(hvs->wq, &hvs->retry_work, HZ);
+		queue_delayed_work(hmx_core_wq(), &hvs->retry_work, HZ);
 	spin_unlock_bh(&hvs->ctl_lock);
 }

@@ -77,7 +77,7 @@ static int hvs_ctl_send_now(struct vsock_sock *vsk, u32 op, u32 flags)
 
 static void hvs_schedule_busy_retry(void)
 {
-	mod_delayed_work(hvs->wq, &hvs->retry_work,
+	mod_delayed_work(hmx_core_wq(), &hvs->retry_work,
 			 msecs_to_jiffies(HVS_BUSY_RETRY_MS));
 }
 
@@ -417,7 +417,7 @@ int hvs_sock_send_data(struct vsock_sock *vsk, u16 domid, u32 dst_port, u32 op,
 	ret = hvs_tx_fill(hs, &msg->msg_iter, len);
 	if (ret)
 		return ret;
-	*gen = atomic_read(&hvs->space_gen);
+	*gen = hmx_core_space_gen();
 	ret = hvs_tx_send(vsk, hs, domid, dst_port, op, hdr, len);
 	if (ret < 0) {
 		iov_iter_revert(&msg->msg_iter, len);
@@ -485,7 +485,7 @@ static s64 hvs_stream_has_space(struct vsock_sock *vsk)
 	if (hs->ctl_pending & ~BIT(HMX_VSOCK_OP_CREDIT_UPDATE))
 		return 0;
 	if (hs->tx_blocked) {
-		if (hs->tx_gen == (u32)atomic_read(&hvs->space_gen))
+		if (hs->tx_gen == hmx_core_space_gen())
 			return 0;
 		hs->tx_blocked = false;
 	}
@@ -513,8 +513,8 @@ int hvs_stream_alloc_rx(struct hvs_sock *hs)
 }
 
 /* Rx worker, lock_sock held: append len bytes at ring offset off. */
-void hvs_stream_rx_copy(struct vsock_sock *vsk, struct hvs_ring *ring, u32 off,
-			u32 len)
+void hvs_stream_rx_copy(struct vsock_sock *vsk, struct hmx_core_ring *ring,
+			u32 off, u32 len)
 {
 	struct hvs_sock *hs = vsk->trans;
 	u32 tail, first;
@@ -527,10 +527,10 @@ void hvs_stream_rx_copy(struct vsock_sock *vsk, struct hvs_ring *ring, u32 off,
 	}
 	tail = (hs->rx_head + hs->rx_used) % hs->rx_size;
 	first = min(len, hs->rx_size - tail);
-	hvs_ring_copy_out(ring, off, hs->rx_buf + tail, first);
+	hmx_core_ring_copy_out(ring, off, hs->rx_buf + tail, first);
 	if (len > first)
-		hvs_ring_copy_out(ring, (off + first) % ring->len, hs->rx_buf,
-				  len - first);
+		hmx_core_ring_copy_out(ring, (off + first) % ring->len,
+				       hs->rx_buf, len - first);
 	hs->rx_used += len;
 }
 
@@ -621,7 +621,7 @@ static int hvs_send_request(struct vsock_sock *vsk)
 		unsigned int ms = HVS_CONNECT_RETRY_MS << hs->connect_tries++;
 
 		sock_hold(sk_vsock(vsk));
-		if (!queue_delayed_work(hvs->wq, &hs->connect_work,
+		if (!queue_delayed_work(hmx_core_wq(), &hs->connect_work,
 					msecs_to_jiffies(ms)))
 			sock_put(sk_vsock(vsk));
 		return 0;
@@ -661,7 +661,7 @@ static int hvs_connect(struct vsock_sock *vsk)
 
 	if (hs->ring && (hs->ring->aport != port ||
 			 hs->ring->partner != domid || hs->ring->gone)) {
-		hvs_ring_put(hs->ring);
+		hmx_core_ring_put(hs->ring);
 		hs->ring = NULL;
 	}
 	if (!hs->ring) {
@@ -785,7 +785,7 @@ static void hvs_destruct(struct vsock_sock *vsk)
 	spin_unlock_bh(&hvs->sock_lock);
 	hvs_dgram_put_rings(hs);
 	if (hs->ring)
-		hvs_ring_put(hs->ring);
+		hmx_core_ring_put(hs->ring);
 	kvfree(hs->rx_buf);
 	hvs_tx_free(hs);
 	kfree(hs);
@@ -794,7 +794,7 @@ static void hvs_destruct(struct vsock_sock *vsk)
 
 static u32 hvs_get_local_cid(void)
 {
-	return hvs ? HMX_VSOCK_DOMID_TO_CID(hvs->domid) : VMADDR_CID_ANY;
+	return hvs ? HMX_VSOCK_DOMID_TO_CID(hmx_core_domid()) : VMADDR_CID_ANY;
 }
 
 static int hvs_notify_poll_in(struct vsock_sock *vsk, size_t target,

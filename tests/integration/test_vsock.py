@@ -164,7 +164,9 @@ kill $h; wait
 rc=1; for i in $(seq 100); do rmmod hmx_vsock 2>/dev/null && rc=0 && break
 sleep 1; done; echo "rmmod-idle rc=$rc after=${{i}}s"
 [ $rc = 0 ] || cat /sys/module/hmx_vsock/parameters/state
+echo "core-after-rmmod $(cat /sys/module/hmx_core/parameters/state)"
 insmod /lib/modules/*/extra/hmx_vsock.ko; echo "insmod rc=$?"
+echo "core-after-insmod $(cat /sys/module/hmx_core/parameters/state)"
 sleep 1; {T} connect %(b)d:5999
 echo a-done
 """
@@ -262,6 +264,12 @@ def test_guest_to_guest(hv, guests):
     assert re.search(r"rmmod-busy rc=[1-9]", log_a), log_a[-3000:]
     assert "rmmod-idle rc=0" in log_a, log_a[-3000:]
     assert "insmod rc=0" in log_a, log_a[-3000:]
+    # hmx_core stays bound across the client's unload: the client's rings
+    # are all gone with it, and it comes back as the only client.
+    assert re.search(r"core-after-rmmod domid=\d+ rings=0 clients=\n",
+                     log_a), log_a[-3000:]
+    assert re.search(r"core-after-insmod domid=\d+ rings=\d+ "
+                     r"clients=hmx_vsock\n", log_a), log_a[-3000:]
     assert results(log_a, "connect")[-1]["error"] == "ECONNREFUSED"
     assert "Oops" not in log_a + log_b and "BUG" not in log_a + log_b
 
