@@ -353,6 +353,29 @@ static void hostile_register(void)
 		check_eq(cases[i].name, do_call(c), cases[i].want);
 	}
 
+	/*
+	 * A long page list with one frame twice, at the end: the hypervisor
+	 * sorts the whole list to find it (once killed by its own seccomp
+	 * jail, through glibc's qsort, for lists over 1 KiB).
+	 */
+	{
+		uint64_t *list = (uint64_t *)scratch;
+		uint32_t n = sizeof(scratch) / sizeof(*list);
+
+		for (uint32_t k = 0; k + 1 < n; k++)
+			list[k] = (RAM_END >> 12) - n + k;
+		list[n - 1] = list[0];
+		c = blank_call(0, HMX_OP_REGISTER_RING);
+		c->u.register_ring.aport = 10;
+		c->u.register_ring.partner = HOSTILE;
+		c->u.register_ring.len =
+			n * HMX_PAGE_SIZE - HMX_RING_HEADER_SIZE;
+		c->u.register_ring.npages = n;
+		c->u.register_ring.pfn_list_gpa = (uintptr_t)list;
+		check_eq("register: 1024 frames, the last a repeat", do_call(c),
+			 -EINVAL);
+	}
+
 	/* Rings naming ourselves need no firewall rule. */
 	check_eq("register: a ring naming itself",
 		 register_ring_at(0, 20, HOSTILE, 2, RING_LEN), 0);

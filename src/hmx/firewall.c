@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/heapsort.h"
+
 #define PAT_SDOM 1u
 #define PAT_SPORT 2u
 #define PAT_DDOM 4u
@@ -210,7 +212,7 @@ static int fw_compile(const struct hmx_fw_rule *rules, uint32_t n,
 			table_add(&s->wtab[wtab_of[wp >> 2]], seed, a, b, i);
 		}
 	}
-	qsort(s->tab, s->ntab, sizeof(s->tab[0]), cmp_table);
+	bh_heapsort(s->tab, s->ntab, sizeof(s->tab[0]), cmp_table);
 	*out = s;
 	return 0;
 nomem:

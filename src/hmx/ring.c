@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/heapsort.h"
+
 #define PFN_MAX (UINT64_MAX / HMX_PAGE_SIZE)
 
 int hmx_domain_tables_init(struct hmx_domain *d)
@@ -321,7 +323,7 @@ static int ring_load_pages(struct hmx_domain *d,
 			contig = false;
 	}
 	memcpy(sorted, r->pfns, bytes);
-	qsort(sorted, r->npages, sizeof(*sorted), cmp_u64);
+	bh_heapsort(sorted, r->npages, sizeof(*sorted), cmp_u64);
 	for (uint32_t i = 1; i < r->npages; i++) {
 		if (sorted[i] == sorted[i - 1]) {
 			free(sorted);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Strict number and size parsing (util/parse.c) and hex (util/hex.c). */
+/*
+ * Strict number and size parsing (util/parse.c), hex (util/hex.c) and the
+ * allocation-free sort (util/heapsort.c).
+ */
+#include "util/heapsort.h"
 #include "util/hex.h"
 #include "util/parse.h"
 
@@ -8,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -164,6 +169,57 @@ static void test_hex_round_trip(void **state)
 	assert_memory_equal(in, back, 256);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct wide {
+	uint32_t key;
+	uint8_t payload[92]; /* more than the swap's buffer: swapped in parts */
+};
+
+static int cmp_wide(const void *a, const void *b)
+{
+	const struct wide *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Against qsort on sizes around every heap shape, duplicates included. */
+static void test_heapsort(void **state)
+{
+	static uint64_t got[1100], want[1100];
+	static struct wide w[300];
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (size_t n = 0; n <= 1100; n += n < 40 ? 1 : 97) {
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ull + 1;
+			/* A small range gives many equal keys. */
+			got[i] = want[i] = (seed >> 33) % (n / 2 + 1);
+		}
+		bh_heapsort(got, n, sizeof(*got), cmp_u64);
+		qsort(want, n, sizeof(*want), cmp_u64);
+		assert_memory_equal(got, want, n * sizeof(*got));
+	}
+	for (size_t i = 0; i < 300; i++) {
+		w[i].key = (uint32_t)((i * 7919) % 301);
+		memset(w[i].payload, (int)(w[i].key & 0xff),
+		       sizeof(w[i].payload));
+	}
+	bh_heapsort(w, 300, sizeof(*w), cmp_wide);
+	for (size_t i = 0; i < 300; i++) {
+		if (i)
+			assert_true(w[i - 1].key <= w[i].key);
+		for (size_t k = 0; k < sizeof(w[i].payload); k++)
+			assert_int_equal(w[i].payload[k], w[i].key & 0xff);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_hex_encode),
 		cmocka_unit_test(test_hex_decode),
 		cmocka_unit_test(test_hex_round_trip),
+		cmocka_unit_test(test_heapsort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
