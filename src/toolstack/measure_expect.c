@@ -70,6 +70,10 @@ int measure_expect_parse(const char *s, size_t len, enum measure_what *what,
 			break;
 	}
 	if (i == MEASURE_PINNABLE) {
+		if (nlen == 7 && !memcmp(s, "ramdisk", 7))
+			return fail(
+				err, 0,
+				"the ramdisk is measured as the initrd: write initrd=sha256:HEX");
 		if (nlen >= 4 && !memcmp(s, "disk", 4))
 			return fail(
 				err, 0,

@@ -4,8 +4,12 @@
 #include "toolstack/vmcfg_builder.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A problem with the element as a whole, not at one character. */
+#define NO_OFFSET SIZE_MAX
 
 static int element_error(struct builder *b, const struct cfg_setting *s,
 			 size_t i, size_t offset, const char *what)
@@ -14,9 +18,14 @@ static int element_error(struct builder *b, const struct cfg_setting *s,
 	char shown[64];
 
 	cfg_quote(item->text, item->len, shown, sizeof(shown));
-	cfg_error_set(b->err, b->file, item->line, item->column,
-		      "%s[%zu]: %s: %s (at character %zu)", s->key, i, shown,
-		      what, vmcfg_char_number(item->text, offset));
+	if (offset == NO_OFFSET)
+		cfg_error_set(b->err, b->file, item->line, item->column,
+			      "%s[%zu]: %s: %s", s->key, i, shown, what);
+	else
+		cfg_error_set(b->err, b->file, item->line, item->column,
+			      "%s[%zu]: %s: %s (at character %zu)", s->key, i,
+			      shown, what,
+			      vmcfg_char_number(item->text, offset));
 	return -EINVAL;
 }
 
@@ -65,7 +74,7 @@ int vmcfg_expect(struct builder *b, const struct cfg_setting *s)
 				"%s is pinned twice (first by %s[%zu], line %u)",
 				measure_what_name(what), s->key, first,
 				v->items[first].line);
-			return element_error(b, s, i, 0, msg);
+			return element_error(b, s, i, NO_OFFSET, msg);
 		}
 		e->set[what] = true;
 		memcpy(e->sha256[what], digest, MEASURE_SHA256_BYTES);
@@ -80,7 +89,7 @@ int vmcfg_check_measure_expect(struct builder *b)
 	/* A pin on what the launch never measures could never be met. */
 	if (s && b->cfg->expect.set[MEASURE_INITRD] && !b->cfg->ramdisk)
 		return element_error(
-			b, s, element_of(s, MEASURE_INITRD), 0,
+			b, s, element_of(s, MEASURE_INITRD), NO_OFFSET,
 			"initrd is pinned but the definition has no ramdisk");
 	return 0;
 }
