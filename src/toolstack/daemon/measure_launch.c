@@ -17,6 +17,7 @@
 #include "toolstack/daemon/disks.h"
 #include "toolstack/jget.h"
 #include "toolstack/measure_canon.h"
+#include "toolstack/msg.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
 #include "util/fd_write.h"
@@ -538,11 +539,26 @@ void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
 		json_object_new_boolean(log.nevents &&
 					log.events[log.nevents - 1].what ==
 						MEASURE_RULES));
-	json_object_object_add(o, "events", events_json(&log));
-	if (fd >= 0)
+	/* The file carries the events for eventlog; else they are here,
+	 * unless sixteen long disk paths make them more than a reply holds. */
+	if (fd >= 0) {
 		json_object_object_add(o, "eventlog_fd",
 				       json_object_new_int(0));
-	api_reply(d, c, id, o, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	} else {
+		json_object_object_add(o, "events", events_json(&log));
+		if (strlen(json_object_to_json_string_ext(
+			    o, JSON_C_TO_STRING_PLAIN)) > MSG_MAX_BYTES - 256) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	if (o)
+		api_reply(d, c, id, o, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	else
+		api_reply_err(
+			d, c, id, BHD_ERR_FAILED,
+			"VM %s: its measurement log does not fit one reply: read it with bulkhead measure --eventlog (tpm2_eventlog)",
+			r->name);
 	if (fd >= 0)
 		close(fd);
 	measure_log_release(&log);
