@@ -281,6 +281,8 @@ def test_log_lives_with_the_instance(ts, files):
     assert r.returncode == 6 and "not running" in r.stderr
     r = ts.cli("measure", "nosuch")
     assert r.returncode == 3
+    help_text = ts.ok("measure", "--help")
+    assert help_text.startswith("usage: bulkhead measure [--json | --eventlog]")
     # The binary log is not for a terminal, and one mode at a time.
     r = ts.cli("measure", "--json", "--eventlog", "web")
     assert r.returncode == 2 and "exclude each other" in r.stderr
