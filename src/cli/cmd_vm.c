@@ -277,66 +277,6 @@ int cmd_block_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* The measured disks of reply's VM as records: [{what, vdev, target, sha256}]. */
-static struct json_object *measurements(struct json_object *reply)
-{
-	struct json_object *disks = jget(jget(reply, "vm", json_type_object),
-					 "disks", json_type_array);
-	struct json_object *out = json_object_new_array();
-
-	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
-		struct json_object *d = json_object_array_get_idx(disks, i);
-		struct json_object *m;
-		const char *sha = jget_str(d, "sha256");
-
-		if (!sha)
-			continue;
-		m = json_object_new_object();
-		json_object_object_add(m, "what",
-				       json_object_new_string("disk"));
-		json_object_object_add(
-			m, "vdev",
-			json_object_new_string(jget_str(d, "vdev") ?: ""));
-		json_object_object_add(
-			m, "target",
-			json_object_new_string(jget_str(d, "target") ?: ""));
-		json_object_object_add(m, "sha256",
-				       json_object_new_string(sha));
-		json_object_array_add(out, m);
-	}
-	return out;
-}
-
-int cmd_measure(int argc, char **argv)
-{
-	struct json_object *reply, *m;
-	bool json = false;
-	int r;
-
-	r = vm_info(argc, argv, &json, &reply);
-	if (r != EXIT_OK || !reply)
-		return r;
-	m = measurements(reply);
-	if (json) {
-		puts(json_object_to_json_string_ext(
-			m, JSON_C_TO_STRING_PRETTY |
-				   JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else if (!json_object_array_length(m)) {
-		printf("%s: nothing measured (no disk has measure=on or verify=)\n",
-		       argv[optind]);
-	} else {
-		for (size_t i = 0; i < json_object_array_length(m); i++) {
-			struct json_object *e = json_object_array_get_idx(m, i);
-
-			printf("disk %s  sha256:%s  %s\n", jget_str(e, "vdev"),
-			       jget_str(e, "sha256"), jget_str(e, "target"));
-		}
-	}
-	json_object_put(m);
-	json_object_put(reply);
-	return EXIT_OK;
-}
-
 int cmd_pause(int argc, char **argv)
 {
 	return simple(argc, argv, "vm.pause", "paused");

@@ -41,14 +41,18 @@ const struct verb cli_verbs[] = {
 	  "\n"
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
 	{ "measure", cmd_measure, "show what was measured when a VM started",
-	  "usage: bulkhead measure [--json] NAME\n"
+	  "usage: bulkhead measure [--json | --eventlog] NAME\n"
 	  "\n"
-	  "Prints the measurement record of VM NAME's running instance: the\n"
-	  "SHA-256 of each disk with measure=on or verify= (docs/vm-config.md),\n"
-	  "taken on the image as it was opened, before the VM's first\n"
-	  "instruction. Disks without either are not measured.\n"
+	  "Prints the measurement log of VM NAME's running instance, taken\n"
+	  "before its first instruction (docs/measured-launch.md): per event its\n"
+	  "number, PCR, event type, what was measured (kernel, initrd, cmdline,\n"
+	  "config, rules, and each disk with measure=on or verify=) and the\n"
+	  "SHA-256, then the PCR value the log replays to from zero. The log is\n"
+	  "a TCG PC Client crypto-agile event log; tpm2_eventlog reads it.\n"
 	  "\n"
-	  "  -j, --json       print the records as JSON\n" COMMON },
+	  "  -j, --json       print the daemon's JSON instead of a table\n"
+	  "  -e, --eventlog   write the binary log to standard output (not a\n"
+	  "                   terminal): tpm2_eventlog <(bulkhead measure -e NAME)\n" COMMON },
 	{ "console", cmd_console, "attach to a VM's serial console",
 	  "usage: bulkhead console [--no-history] NAME\n"
 	  "\n"

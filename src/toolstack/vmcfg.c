@@ -392,7 +392,7 @@ static const struct key_spec keys[] = {
 	{ "disk", vmcfg_apply_disk },	  { "vif", vmcfg_apply_vif },
 	{ "serial", apply_serial },	  { "hmx", apply_hmx },
 	{ "hmx_rules", apply_rules },	  { "vsock", apply_vsock },
-	{ "autostart", apply_autostart },
+	{ "autostart", apply_autostart }, { "measure_expect", vmcfg_expect },
 };
 #define NKEYS (sizeof(keys) / sizeof(*keys))
 
@@ -543,6 +543,8 @@ static int check_complete(struct builder *b)
 		return -EINVAL;
 	}
 	ret = build_cmdline(b);
+	if (!ret)
+		ret = vmcfg_check_measure_expect(b);
 	if (!ret)
 		ret = warn_vifs(b);
 	return ret;

@@ -9,6 +9,7 @@
 
 #include "toolstack/cfg_error.h"
 #include "toolstack/disk_spec.h"
+#include "toolstack/measure_expect.h"
 #include "toolstack/policy_rule.h"
 #include "toolstack/vm.h"
 
@@ -63,6 +64,9 @@ struct vmcfg {
 	/* Checked as xl vif specs and kept verbatim; no networking yet. */
 	char **vifs;
 	size_t nvifs; /* 0..VMCFG_VIFS_MAX */
+	/* measure_expect: digests the launch must match (initrd only with
+	 * a ramdisk). */
+	struct measure_expect expect;
 	/* What the caller should tell the user, located like errors. */
 	struct cfg_error *warnings;
 	size_t nwarnings;

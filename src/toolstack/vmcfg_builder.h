@@ -22,6 +22,7 @@ struct builder {
 	const struct cfg_setting *root_setting;
 	const struct cfg_setting *extra_setting;
 	const struct cfg_setting *vif_setting;
+	const struct cfg_setting *expect_setting;
 };
 
 /* Reports "key: expected ..., got <value>" at the value; -EINVAL. */
@@ -46,6 +47,11 @@ size_t vmcfg_char_number(const char *s, size_t offset);
 /* disk = [ ... ] and vif = [ ... ] (vmcfg_devices.c). */
 int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s);
 int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s);
+
+/* measure_expect = [ ... ] (vmcfg_measure.c), and its check against the
+ * rest of the definition once every key is read. */
+int vmcfg_expect(struct builder *b, const struct cfg_setting *s);
+int vmcfg_check_measure_expect(struct builder *b);
 
 /*
  * True for a key of xl.cfg(5) that Bulkhead does not implement

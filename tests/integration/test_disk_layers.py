@@ -10,7 +10,8 @@ guests' checks of the same disks are in test_linux_crypt_disks.py):
   image unchanged: no key file, a key file others may read, a wrong
   passphrase, a corrupt or truncated LUKS header, an unsupported cipher,
   a verify= mismatch (also audited);
-- measure=on: `bulkhead measure` prints the image's SHA-256;
+- measure=on: `bulkhead measure` prints the image's SHA-256 (and only
+  then);
 - temporary disks: VMs share one read-only base, a persistent writer of
   it is refused, and their overlays have no name in the overlay
   directory.
@@ -171,14 +172,16 @@ def test_measure_and_verify(ts, tmp_path):
     ts.mini("measured", disk=[f"{img},raw,xvda,ro,measure=on"])
     ts.ok("start", "measured")
     out = ts.ok("measure", "measured")
-    assert f"sha256:{digest}" in out and "xvda" in out
-    rec, = json.loads(ts.ok("measure", "--json", "measured"))
-    assert rec["sha256"] == digest and rec["vdev"] == "xvda"
+    assert re.search(rf"\bdisk +{digest} +xvda {img}$", out, re.M), out
+    rec, = [e for e in json.loads(ts.ok("measure", "--json", "measured"))
+            ["events"] if e["what"] == "disk"]
+    assert rec["sha256"] == digest and rec["detail"] == f"xvda {img}"
     ts.ok("destroy", "measured")
-    # Unmeasured VMs say so.
-    ts.mini("plain")
+    # Disks without measure= or verify= are not in the log.
+    ts.mini("plain", disk=[f"{img},raw,xvda,ro"])
     ts.ok("start", "plain")
-    assert "nothing measured" in ts.ok("measure", "plain")
+    log = json.loads(ts.ok("measure", "--json", "plain"))["events"]
+    assert "disk" not in [e["what"] for e in log]
     ts.ok("destroy", "plain")
 
     ts.mini("pinned", disk=[f"{img},raw,xvda,ro,verify=sha256:{digest}"])

@@ -6,6 +6,8 @@
  * test fails each one in turn and requires a clean -ENOMEM (and, in the
  * sanitizer builds, no leak) every time.
  */
+#include "toolstack/measure_canon.h"
+#include "toolstack/measure_log.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
 
@@ -185,11 +187,71 @@ static void test_policy_oom(void **state)
 	vmcfg_free(ndvm);
 }
 
+/* The measured forms of a definition and its rules, and the log. */
+static void test_measure_oom(void **state)
+{
+	static const uint8_t digest[MEASURE_SHA256_BYTES] = { 1 };
+	struct cfg_error err;
+	struct vmcfg *web, *ndvm;
+	struct policy_vm vms[2];
+	struct policy_set *set;
+	long n, failures = 0;
+
+	(void)state;
+	assert_int_equal(vmcfg_parse_buffer(rich_cfg, strlen(rich_cfg),
+					    "web.cfg", "/cfg", &web, &err),
+			 0);
+	assert_int_equal(vmcfg_parse_buffer(ndvm_cfg, strlen(ndvm_cfg),
+					    "ndvm.cfg", "/cfg", &ndvm, &err),
+			 0);
+	policy_vm_from_vmcfg(&vms[0], web, 3);
+	policy_vm_from_vmcfg(&vms[1], ndvm, 4);
+	assert_int_equal(policy_compile(vms, 2, &set, NULL, 0), 0);
+	for (n = 0;; n++) {
+		struct measure_log log = { 0 }, back;
+		uint8_t *bytes = NULL;
+		char *text = NULL;
+		size_t len, nrules;
+		int r1, r2, r3 = 0, r4 = 0, r5 = 0;
+
+		arm(n);
+		r1 = measure_config_canonical(web, &text, &len);
+		free(text);
+		r2 = measure_rules_canonical(set, "web", &text, &len, &nrules);
+		free(text);
+		for (unsigned int w = 0; !r3 && w < MEASURE_WHAT_COUNT; w++)
+			r3 = measure_log_add(&log, (enum measure_what)w, digest,
+					     web->kernel);
+		if (!r3)
+			r4 = measure_log_encode(&log, &bytes, &len);
+		if (!r3 && !r4)
+			r5 = measure_log_decode(bytes, len, &back, NULL, 0);
+		disarm();
+		assert_true(r1 == 0 || r1 == -ENOMEM);
+		assert_true(r2 == 0 || r2 == -ENOMEM);
+		assert_true(r3 == 0 || r3 == -ENOMEM);
+		assert_true(r4 == 0 || r4 == -ENOMEM);
+		assert_true(r5 == 0 || r5 == -ENOMEM);
+		failures += r1 || r2 || r3 || r4 || r5;
+		if (!r3 && !r4 && !r5)
+			measure_log_release(&back);
+		free(bytes);
+		measure_log_release(&log);
+		if (!failed)
+			break;
+	}
+	assert_true(failures > 10);
+	policy_set_free(set);
+	vmcfg_free(web);
+	vmcfg_free(ndvm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_oom),
 		cmocka_unit_test(test_policy_oom),
+		cmocka_unit_test(test_measure_oom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "toolstack/daemon/api_client.h"
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/measure_launch.h"
 #include "toolstack/jget.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
@@ -599,6 +600,8 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 		op_console(&rq);
 	else if (!strcmp(op, "vm.logs"))
 		op_logs(&rq);
+	else if (!strcmp(op, "vm.measure"))
+		api_vm_measure(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.show"))
 		api_policy_show(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.check"))

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/measure_launch.h"
 #include "toolstack/daemon/reconcile.h"
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
@@ -29,16 +30,6 @@ int64_t bhd_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int open_ro(const char *what, const char *path, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		snprintf(err, errlen, "%s: cannot open %s: %s", what, path,
-			 strerror(errno));
-	return fd;
 }
 
 /* Where the console goes: a log in the state dir, the file, or nowhere. */
@@ -153,6 +144,10 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 {
 	struct json_object *args, *reply;
 	int fds[3 + VMCFG_DISKS_MAX], nfds = 0, kfd, ifd = -1, cfd, ret;
+	uint8_t kernel_sha[MEASURE_SHA256_BYTES],
+		initrd_sha[MEASURE_SHA256_BYTES];
+	uint64_t max = (uint64_t)cfg->memory_mib << 20;
+	struct measure_log mlog = { 0 };
 
 	for (size_t i = 0; i < cfg->nwarnings; i++) {
 		char text[CFG_ERROR_FILE_MAX + CFG_ERROR_MSG_MAX + 32];
@@ -160,17 +155,26 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		cfg_error_format(&cfg->warnings[i], text, sizeof(text));
 		bh_warn("vm %s: %s", cfg->name, text);
 	}
-	kfd = open_ro("kernel", cfg->kernel, err, errlen);
+	/* Sealed copies: what the hypervisor loads is what was measured. */
+	kfd = measure_copy_sealed("kernel", cfg->kernel, max, kernel_sha, err,
+				  errlen);
 	if (kfd < 0)
 		return -ENOENT;
 	fds[nfds++] = kfd;
 	if (cfg->ramdisk) {
-		ifd = open_ro("ramdisk", cfg->ramdisk, err, errlen);
+		ifd = measure_copy_sealed("ramdisk", cfg->ramdisk, max,
+					  initrd_sha, err, errlen);
 		if (ifd < 0) {
 			ret = -ENOENT;
 			goto out;
 		}
 		fds[nfds++] = ifd;
+	}
+	if (measure_launch_begin(d, cfg, kernel_sha,
+				 cfg->ramdisk ? initrd_sha : NULL, &mlog, err,
+				 errlen)) {
+		ret = -EPERM;
+		goto out;
 	}
 	cfd = open_console(d, cfg, err, errlen);
 	if (cfd == -1) {
@@ -228,6 +232,13 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		ret = -EIO;
 		goto out_args;
 	}
+	if (measure_launch_write(d, r, &mlog, err, errlen)) {
+		for (size_t i = 0; i < cfg->ndisks; i++)
+			close(fds[nfds + i]);
+		disks_detach(d, r);
+		ret = -EIO;
+		goto out_args;
+	}
 	if (cfg->ndisks)
 		json_object_object_add(args, "devices",
 				       devices_json(cfg, nfds));
@@ -243,6 +254,8 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 			ret = -EPROTO;
 		}
 	}
+	if (ret < 0)
+		measure_launch_forget(d, cfg->name);
 	if (ret < 0 && cfg->ndisks) {
 		const char *dm = strstr(err, ": device model: ");
 		size_t n = strlen(err);
@@ -265,12 +278,14 @@ out_args:
 out:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	measure_log_release(&mlog);
 	return ret;
 }
 
 void bhd_forget_instance(struct bhd *d, struct vmrec *r)
 {
 	disks_detach(d, r);
+	measure_launch_forget(d, r->name);
 	vmrec_clear_instance(r);
 }
 
@@ -295,6 +310,11 @@ int vm_finish_start(struct bhd *d, struct vmrec *r, char *err, size_t errlen)
 		snprintf(why, sizeof(why), "policy: %s", err);
 		snprintf(err, errlen, "%s", why);
 		abandon_start(d, r, why);
+		return BHD_ERR_FAILED;
+	}
+	/* The rules in force from the first instruction, measured last. */
+	if (measure_launch_commit(d, r, err, errlen) < 0) {
+		abandon_start(d, r, err);
 		return BHD_ERR_FAILED;
 	}
 	if (hv_name_op(d, "vm.start", r->name, NULL, err, errlen) < 0) {

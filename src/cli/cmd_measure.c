@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bulkhead measure: a running VM's measurement log (docs/measured-launch.md)
+ * as a table, as JSON, or as the TCG binary log itself for tpm2_eventlog.
+ * The daemon decodes the log and replays the PCR; --eventlog gets the
+ * file as a descriptor, so reading it needs no access to the state
+ * directory.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "toolstack/jget.h"
+#include "toolstack/msg.h"
+
+static int copy_out(int fd)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf)), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_err("reading the measurement log: %s",
+				strerror(errno));
+			return EXIT_ERROR;
+		}
+		if (n == 0)
+			break;
+		while (w < n) {
+			ssize_t k =
+				write(STDOUT_FILENO, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				cli_err("writing the measurement log: %s",
+					k < 0 ? strerror(errno) :
+						"short write");
+				return EXIT_ERROR;
+			}
+			w += k;
+		}
+	}
+	return EXIT_OK;
+}
+
+static int eventlog(const char *name)
+{
+	struct json_object *args = json_object_new_object(), *reply;
+	int fds[MSG_MAX_FDS], r;
+	size_t nfds = 0;
+
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "eventlog", json_object_new_boolean(true));
+	r = cli_call("vm.measure", args, NULL, 0, &reply, fds, &nfds);
+	if (r != EXIT_OK)
+		return r;
+	if (nfds < 1 || jget_int(reply, "eventlog_fd", -1) != 0) {
+		cli_err("bulkheadd sent no measurement log");
+		r = EXIT_ERROR;
+	} else {
+		r = copy_out(fds[0]);
+	}
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	json_object_put(reply);
+	return r;
+}
+
+static void print_table(struct json_object *reply)
+{
+	struct json_object *ev = jget(reply, "events", json_type_array);
+	size_t n = ev ? json_object_array_length(ev) : 0;
+
+	printf("VM %s (domid %d): %zu measurement%s in %s\n",
+	       jget_str(reply, "name") ?: "?", (int)jget_int(reply, "domid", 0),
+	       n, n == 1 ? "" : "s", jget_str(reply, "log") ?: "?");
+	printf("%3s  %3s  %-12s  %-7s  %-64s  %s\n", "#", "PCR", "TYPE", "WHAT",
+	       "SHA-256", "MEASURED");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(ev, i);
+		const char *detail = jget_str(e, "detail") ?: "";
+
+		printf("%3d  %3d  %-12s  %-7s  %-64s  %s\n",
+		       (int)jget_int(e, "index", 0), (int)jget_int(e, "pcr", 0),
+		       jget_str(e, "type") ?: "?", jget_str(e, "what") ?: "?",
+		       jget_str(e, "sha256") ?: "?",
+		       detail[0] ? detail : "(empty)");
+	}
+	printf("PCR %d replayed from zero: sha256:%s\n",
+	       (int)jget_int(reply, "pcr", 0),
+	       jget_str(reply, "pcr_sha256") ?: "?");
+	if (!jget_bool(reply, "complete", false))
+		printf("(not complete: the rules are measured right before the VM's first instruction)\n");
+}
+
+int cmd_measure(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "eventlog", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct json_object *args, *reply;
+	bool json = false, binary = false;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jeh", lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(cli_verb(argv[0])->usage, stdout);
+			return EXIT_OK;
+		}
+		if (c == 'j')
+			json = true;
+		else if (c == 'e')
+			binary = true;
+		else
+			return cli_usage_err(argv[0], "unknown option \"%s\"",
+					     argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return cli_usage_err(argv[0], "expected one VM name");
+	if (json && binary)
+		return cli_usage_err(
+			argv[0], "--json and --eventlog exclude each other");
+	if (binary && isatty(STDOUT_FILENO))
+		return cli_usage_err(
+			argv[0],
+			"--eventlog writes the binary log: redirect it (> FILE, or tpm2_eventlog <(bulkhead measure --eventlog %s))",
+			argv[optind]);
+	if (binary)
+		return eventlog(argv[optind]);
+	args = json_object_new_object();
+	json_object_object_add(args, "name",
+			       json_object_new_string(argv[optind]));
+	r = cli_call("vm.measure", args, NULL, 0, &reply, NULL, NULL);
+	if (r != EXIT_OK)
+		return r;
+	if (json) {
+		json_object_object_del(reply, "id");
+		json_object_object_del(reply, "ok");
+		puts(json_object_to_json_string_ext(
+			reply, JSON_C_TO_STRING_PRETTY |
+				       JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		print_table(reply);
+	}
+	json_object_put(reply);
+	return EXIT_OK;
+}
