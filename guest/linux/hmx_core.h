@@ -89,6 +89,13 @@ void hmx_core_ring_copy_out(const struct hmx_core_ring *ring, u32 off,
 int hmx_core_send_pages(u32 src_aport, u16 dst_domid, u32 dst_aport,
 			u32 message_type, const void *hdr, u32 hdr_len,
 			struct page *const *pages, u32 chunk, u32 data_len);
+/*
+ * As hmx_core_send_pages, with the data in niov (< HMX_MAXIOV) ranges of
+ * guest-physical memory that stay put until the call returns.
+ */
+int hmx_core_sendv(u32 src_aport, u16 dst_domid, u32 dst_aport,
+		   u32 message_type, const void *hdr, u32 hdr_len,
+		   const struct hmx_iov *iov, unsigned int niov);
 /* As hmx_core_send_pages, with the data in one direct-mapped buffer. */
 int hmx_core_send_buf(u32 src_aport, u16 dst_domid, u32 dst_aport,
 		      u32 message_type, const void *hdr, u32 hdr_len,

@@ -126,6 +126,30 @@ int hmx_core_send_pages(u32 src_aport, u16 dst_domid, u32 dst_aport,
 }
 EXPORT_SYMBOL_GPL(hmx_core_send_pages);
 
+int hmx_core_sendv(u32 src_aport, u16 dst_domid, u32 dst_aport,
+		   u32 message_type, const void *hdr, u32 hdr_len,
+		   const struct hmx_iov *iov, unsigned int niov)
+{
+	unsigned long flags;
+	struct hmxc_slot *s;
+	unsigned int i;
+	int ret;
+
+	if (WARN_ON_ONCE(!hdr_len || hdr_len > HMX_CORE_HDR_MAX ||
+			 niov >= HMX_MAXIOV))
+		return -EINVAL;
+	s = hmxc_slot_begin(hdr, hdr_len, &flags);
+	for (i = 0; i < niov; i++) {
+		s->aux.iov[i + 1].gpa = iov[i].gpa;
+		s->aux.iov[i + 1].len = iov[i].len;
+	}
+	ret = hmxc_sendv(s, src_aport, dst_domid, dst_aport, message_type,
+			 niov + 1);
+	local_irq_restore(flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hmx_core_sendv);
+
 int hmx_core_send_buf(u32 src_aport, u16 dst_domid, u32 dst_aport,
 		      u32 message_type, const void *hdr, u32 hdr_len,
 		      const void *buf, u32 len)
@@ -136,6 +160,9 @@ int hmx_core_send_buf(u32 src_aport, u16 dst_domid, u32 dst_aport,
 
 	if (WARN_ON_ONCE(!hdr_len || hdr_len > HMX_CORE_HDR_MAX))
 		return -EINVAL;
+	/* A stack or vmalloc address has no physical twin to hand HMX. */
+	if (len && WARN_ON_ONCE(!virt_addr_valid(buf)))
+		return -EFAULT;
 	s = hmxc_slot_begin(hdr, hdr_len, &flags);
 	if (len) {
 		s->aux.iov[1].gpa = virt_to_phys((void *)buf);

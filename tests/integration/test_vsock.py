@@ -80,11 +80,12 @@ class Guests:
         self.kernel, self.initrd = kernel, initrd
         self.domid, self.log, self.console = {}, {}, {}
 
-    def create(self, name, script, memory=256):
+    def create(self, name, script, memory=256, extra=""):
         self.log[name] = self.tmp / f"{name}.log"
         vm = self.c.create_vm(name, self.kernel, initrd=self.initrd,
                               memory_mib=memory,
-                              cmdline=guest_cmdline(script, EXTRA),
+                              cmdline=guest_cmdline(script,
+                                                    f"{EXTRA} {extra}"),
                               console_log=self.log[name], start=False)
         self.domid[name] = vm["domid"]
         return vm["domid"]
