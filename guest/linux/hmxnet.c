@@ -10,6 +10,11 @@
  * The carrier is on while the peer is known to be up: from its first
  * HELLO or frame until the hypervisor says it died. A side without a
  * peer sends HELLO (asking for one back) every second until it hears.
+ *
+ * A backend may also serve on demand (parameter serve=N): wildcard rings
+ * at the first N vif ports take the HELLO of any guest the firewall lets
+ * through, and each new (guest, vif) gets its vifG.N, removed again when
+ * that guest dies. So an NDVM needs nothing from the host per guest.
  */
 #include <linux/etherdevice.h>
 #include <linux/module.h>
@@ -27,8 +32,12 @@ MODULE_PARM_DESC(front, "Backend domids, one per vif: hmx0 to the first");
 static char *back;
 module_param(back, charp, 0444);
 MODULE_PARM_DESC(back, "Guests served, DOMID[:VIF],...: a vifD.N each");
+static unsigned int serve;
+module_param(serve, uint, 0444);
+MODULE_PARM_DESC(serve, "Vifs 0..N-1 of any guest allowed: vifD.N on demand");
 
 #define HMXNET_DEVS_MAX 64
+#define HMXNET_SERVE_MAX 8
 #define HMXNET_HELLO_FAST 10 /* tries 100 ms apart, then 1 s */
 
 struct hmxnet {
@@ -38,6 +47,8 @@ struct hmxnet {
 	u32 vif;
 	u32 aport;
 	bool is_back;
+	bool served; /* made on demand: goes when its guest does */
+	bool gone; /* served, and its guest died: serve_work removes it */
 	struct hmx_core_ring *ring; /* NULL until registered; hello_work */
 
 	spinlock_t tx_lock; /* pending */
@@ -50,10 +61,26 @@ struct hmxnet {
 	int hello_ret; /* the last HELLO's result */
 };
 
-/* Filled before the client registers, emptied after it leaves. */
+/*
+ * Changed before the client registers, after it leaves, and in between
+ * only by serve_work on hmx_core's workqueue, so the rx worker and the
+ * other work there read it freely; others take hmxnet_devs_mutex.
+ */
 static LIST_HEAD(hmxnet_devs);
-static bool hmxnet_registered; /* as hmx_core's client: some vif exists */
+static DEFINE_MUTEX(hmxnet_devs_mutex);
+static unsigned int hmxnet_ndevs;
+static bool hmxnet_registered; /* as hmx_core's client */
 static bool hmxnet_stopping;
+
+/* serve=N: the wildcard rings, and the guests that said HELLO to them. */
+static struct hmx_core_ring *hmxnet_serve_rings[HMXNET_SERVE_MAX];
+static struct {
+	u16 domid;
+	u8 vif;
+} hmxnet_knocks[HMXNET_DEVS_MAX];
+static unsigned int hmxnet_nknocks; /* under hmxnet_devs_mutex */
+static void hmxnet_serve_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(hmxnet_serve_dwork, hmxnet_serve_work);
 
 static struct hmx_client hmxnet_client;
 
@@ -63,6 +90,7 @@ static int hmxnet_state_get(char *buf, const struct kernel_param *kp)
 	struct hmxnet *n;
 	int len = 0;
 
+	mutex_lock(&hmxnet_devs_mutex);
 	list_for_each_entry(n, &hmxnet_devs, link)
 		len += sysfs_emit_at(buf, len,
 				     "%s peer=%u aport=%#x ring=%d up=%d "
@@ -189,6 +217,13 @@ static void hmxnet_peer_gone(u16 domid)
 			hmx_core_ring_put(n->ring);
 			n->ring = NULL;
 		}
+		if (n->served) {
+			n->gone = true;
+			if (!READ_ONCE(hmxnet_stopping))
+				mod_delayed_work(hmx_core_wq(),
+						 &hmxnet_serve_dwork, 0);
+			continue;
+		}
 		n->hello_tries = 0;
 		hmxnet_hello_again(n);
 	}
@@ -198,13 +233,23 @@ static void hmxnet_rx_frame(struct hmxnet *n, struct hmx_core_ring *ring,
 			    const struct hmx_net_hdr *h, u32 off, u32 len)
 {
 	struct net_device *ndev = n->ndev;
+	struct hmx_net_frame_info f = {
+		.vnet_flags = h->vnet_flags,
+		.gso_type = h->gso_type,
+		.hdr_len = le16_to_cpu(h->hdr_len),
+		.gso_size = le16_to_cpu(h->gso_size),
+		.csum_start = le16_to_cpu(h->csum_start),
+		.csum_offset = le16_to_cpu(h->csum_offset),
+		.flags = h->flags,
+		.len = len,
+	};
 	struct virtio_net_hdr vh;
 	struct sk_buff *skb;
+	int bad;
 
 	/* A segmentation job may exceed the MTU; one frame may not. */
-	if (len < HMX_NET_FRAME_MIN || len > HMX_NET_FRAME_MAX || h->flags ||
-	    (h->gso_type == HMX_NET_GSO_NONE &&
-	     len > ndev->mtu + ETH_HLEN + VLAN_HLEN))
+	bad = hmx_net_frame_check(&f, ndev->mtu + ETH_HLEN + VLAN_HLEN);
+	if (bad)
 		goto bad;
 	skb = netdev_alloc_skb_ip_align(ndev, len);
 	if (!skb) {
@@ -214,9 +259,10 @@ static void hmxnet_rx_frame(struct hmxnet *n, struct hmx_core_ring *ring,
 	/* One copy out of our ring: the peer cannot change it afterwards. */
 	hmx_core_ring_copy_out(ring, off, skb_put(skb, len), len);
 	memcpy(&vh, h, sizeof(vh));
-	/* Bounds of csum_start/offset and GSO types, checked by the kernel. */
+	/* And the kernel's own check of what the header asks of the stack. */
 	if (virtio_net_hdr_to_skb(skb, &vh, true)) {
 		dev_kfree_skb(skb);
+		bad = -1;
 		goto bad;
 	}
 	skb->protocol = eth_type_trans(skb, ndev);
@@ -227,8 +273,41 @@ static void hmxnet_rx_frame(struct hmxnet *n, struct hmx_core_ring *ring,
 
 bad:
 	ndev->stats.rx_errors++;
-	net_warn_ratelimited("%s: bad frame from domain %u (%u bytes)\n",
-			     ndev->name, n->peer, len);
+	net_warn_ratelimited("%s: bad frame from domain %u (%u bytes, %d)\n",
+			     ndev->name, n->peer, len, bad);
+}
+
+/*
+ * A HELLO in a serve ring: a guest the firewall lets through wants its
+ * vif. Noted here, made by serve_work (register_netdev sleeps on RTNL).
+ */
+static void hmxnet_knock(struct hmx_core_ring *ring,
+			 const struct hmx_msg_header *mh, u32 len)
+{
+	u16 domid = mh->source.domid;
+	u32 vif = ring->aport - HMX_NET_APORT_BASE;
+	unsigned int i;
+
+	if (mh->message_type != HMX_NET_MSG(HMX_NET_OP_HELLO) ||
+	    mh->source.aport != ring->aport ||
+	    len < sizeof(struct hmx_net_hdr) || domid < HMX_DOMID_FIRST_GUEST ||
+	    domid > HMX_DOMID_LAST_GUEST || hmxnet_find(ring->aport, domid))
+		return;
+	mutex_lock(&hmxnet_devs_mutex);
+	for (i = 0; i < hmxnet_nknocks; i++) {
+		if (hmxnet_knocks[i].domid == domid &&
+		    hmxnet_knocks[i].vif == vif)
+			break;
+	}
+	if (i == hmxnet_nknocks &&
+	    hmxnet_ndevs + hmxnet_nknocks < HMXNET_DEVS_MAX) {
+		hmxnet_knocks[i].domid = domid;
+		hmxnet_knocks[i].vif = vif;
+		hmxnet_nknocks++;
+	}
+	mutex_unlock(&hmxnet_devs_mutex);
+	if (!READ_ONCE(hmxnet_stopping))
+		mod_delayed_work(hmx_core_wq(), &hmxnet_serve_dwork, 0);
 }
 
 static void hmxnet_rx(struct hmx_core_ring *ring,
@@ -238,6 +317,10 @@ static void hmxnet_rx(struct hmx_core_ring *ring,
 	struct hmx_net_hdr h;
 	struct hmxnet *n;
 
+	if (ring->partner == HMX_DOMID_ANY) {
+		hmxnet_knock(ring, mh, len);
+		return;
+	}
 	/* Only our vif's peer may write here: the source is authenticated. */
 	n = hmxnet_find(ring->aport, ring->partner);
 	if (!n || mh->source.domid != n->peer || mh->source.aport != n->aport ||
@@ -426,7 +509,7 @@ static void hmxnet_mac(struct hmxnet *n, u8 *mac)
 	mac[5] = n->vif;
 }
 
-static int hmxnet_add(u16 peer, u32 vif, bool is_back)
+static struct hmxnet *hmxnet_add(u16 peer, u32 vif, bool is_back)
 {
 	struct net_device *ndev;
 	struct hmxnet *n;
@@ -435,7 +518,7 @@ static int hmxnet_add(u16 peer, u32 vif, bool is_back)
 
 	ndev = alloc_etherdev(sizeof(*n));
 	if (!ndev)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	n = netdev_priv(ndev);
 	n->ndev = ndev;
 	n->peer = peer;
@@ -464,10 +547,83 @@ static int hmxnet_add(u16 peer, u32 vif, bool is_back)
 	ret = register_netdev(ndev);
 	if (ret) {
 		free_netdev(ndev);
-		return ret;
+		return ERR_PTR(ret);
 	}
+	mutex_lock(&hmxnet_devs_mutex);
 	list_add_tail(&n->link, &hmxnet_devs);
-	return 0;
+	hmxnet_ndevs++;
+	mutex_unlock(&hmxnet_devs_mutex);
+	return n;
+}
+
+/* Unlisted and unregistered already; nothing can reach n any more. */
+static void hmxnet_free(struct hmxnet *n)
+{
+	cancel_delayed_work_sync(&n->hello_work);
+	cancel_delayed_work_sync(&n->retry_work);
+	if (n->pending)
+		dev_kfree_skb(n->pending);
+	free_netdev(n->ndev);
+}
+
+/*
+ * On hmx_core's workqueue: registers the serve rings the firewall now
+ * backs (a wildcard ring needs a rule that lets someone in), makes the
+ * vifs guests knocked for, and removes those whose guest died.
+ */
+static void hmxnet_serve_work(struct work_struct *work)
+{
+	struct hmxnet *n, *tmp;
+	bool missing = false;
+	unsigned int i;
+
+	if (READ_ONCE(hmxnet_stopping))
+		return;
+	for (i = 0; i < serve; i++) {
+		if (hmxnet_serve_rings[i])
+			continue;
+		if (hmx_core_ring_get(&hmxnet_client, HMX_NET_APORT(i),
+				      HMX_DOMID_ANY, HMX_NET_RING_LEN,
+				      &hmxnet_serve_rings[i])) {
+			hmxnet_serve_rings[i] = NULL;
+			missing = true;
+		}
+	}
+	list_for_each_entry_safe(n, tmp, &hmxnet_devs, link)
+	{
+		if (!n->gone)
+			continue;
+		netdev_info(n->ndev, "removed: domain %u is gone\n", n->peer);
+		unregister_netdev(n->ndev);
+		mutex_lock(&hmxnet_devs_mutex);
+		list_del(&n->link);
+		hmxnet_ndevs--;
+		mutex_unlock(&hmxnet_devs_mutex);
+		hmxnet_free(n);
+	}
+	mutex_lock(&hmxnet_devs_mutex);
+	while (hmxnet_nknocks) {
+		u16 domid = hmxnet_knocks[--hmxnet_nknocks].domid;
+		u8 vif = hmxnet_knocks[hmxnet_nknocks].vif;
+
+		mutex_unlock(&hmxnet_devs_mutex);
+		if (!hmxnet_find(HMX_NET_APORT(vif), domid)) {
+			n = hmxnet_add(domid, vif, true);
+			if (IS_ERR(n)) {
+				pr_warn("hmxnet: vif%u.%u: %ld\n", domid, vif,
+					PTR_ERR(n));
+			} else {
+				n->served = true;
+				queue_delayed_work(hmx_core_wq(),
+						   &n->hello_work, 0);
+			}
+		}
+		mutex_lock(&hmxnet_devs_mutex);
+	}
+	mutex_unlock(&hmxnet_devs_mutex);
+	/* Policy may change: look again for rings it did not back. */
+	if (missing && !READ_ONCE(hmxnet_stopping))
+		queue_delayed_work(hmx_core_wq(), &hmxnet_serve_dwork, HZ);
 }
 
 /* On hmx_core's workqueue, so no rx pass or hello runs alongside. */
@@ -475,11 +631,18 @@ static void hmxnet_put_rings(struct work_struct *work)
 {
 	struct hmxnet *n;
 
+	unsigned int i;
+
 	list_for_each_entry(n, &hmxnet_devs, link)
 	{
 		if (n->ring)
 			hmx_core_ring_put(n->ring);
 		n->ring = NULL;
+	}
+	for (i = 0; i < HMXNET_SERVE_MAX; i++) {
+		if (hmxnet_serve_rings[i])
+			hmx_core_ring_put(hmxnet_serve_rings[i]);
+		hmxnet_serve_rings[i] = NULL;
 	}
 }
 
@@ -488,31 +651,30 @@ static void hmxnet_remove_all(bool registered)
 	struct work_struct put_rings;
 	struct hmxnet *n, *tmp;
 
+	/* From here no work adds, removes or registers anything. */
 	WRITE_ONCE(hmxnet_stopping, true);
-	list_for_each_entry(n, &hmxnet_devs, link) unregister_netdev(n->ndev);
+	cancel_delayed_work_sync(&hmxnet_serve_dwork);
+	list_for_each_entry(n, &hmxnet_devs, link)
+	{
+		cancel_delayed_work_sync(&n->hello_work);
+		cancel_delayed_work_sync(&n->retry_work);
+	}
 	if (registered) {
 		INIT_WORK_ONSTACK(&put_rings, hmxnet_put_rings);
-		list_for_each_entry(n, &hmxnet_devs, link)
-		{
-			cancel_delayed_work_sync(&n->hello_work);
-			cancel_delayed_work_sync(&n->retry_work);
-		}
 		queue_work(hmx_core_wq(), &put_rings);
 		flush_work(&put_rings);
 		destroy_work_on_stack(&put_rings);
 		/* Drains and frees the rings; then no callback comes. */
 		hmx_client_unregister(&hmxnet_client);
 	}
+	cancel_delayed_work_sync(&hmxnet_serve_dwork);
 	list_for_each_entry_safe(n, tmp, &hmxnet_devs, link)
 	{
-		/* A callback before the unregister may have re-armed them. */
-		cancel_delayed_work_sync(&n->hello_work);
-		cancel_delayed_work_sync(&n->retry_work);
+		unregister_netdev(n->ndev);
 		list_del(&n->link);
-		if (n->pending)
-			dev_kfree_skb(n->pending);
-		free_netdev(n->ndev);
+		hmxnet_free(n);
 	}
+	hmxnet_ndevs = 0;
 }
 
 /* "D[:N],...": a domid and a vif (default: the entry's position). */
@@ -520,6 +682,7 @@ static int hmxnet_parse(const char *list, bool is_back)
 {
 	char *copy, *p, *tok;
 	unsigned int i = 0;
+	struct hmxnet *n;
 	int ret = 0;
 
 	if (!list || !*list)
@@ -550,7 +713,8 @@ static int hmxnet_parse(const char *list, bool is_back)
 			ret = -EINVAL;
 			break;
 		}
-		ret = hmxnet_add(domid, vif, is_back);
+		n = hmxnet_add(domid, vif, is_back);
+		ret = PTR_ERR_OR_ZERO(n);
 		i++;
 	}
 	kfree(copy);
@@ -566,11 +730,16 @@ static int __init hmxnet_init(void)
 		pr_err("hmxnet: no HMX controller (is hmx_core bound?)\n");
 		return -ENODEV;
 	}
+	if (serve > HMXNET_SERVE_MAX) {
+		pr_err("hmxnet: serve=%u: at most %u\n", serve,
+		       HMXNET_SERVE_MAX);
+		return -EINVAL;
+	}
 	ret = hmxnet_parse(front, false);
 	if (!ret)
 		ret = hmxnet_parse(back, true);
-	/* No vif in this VM (no front= or back=): loaded, idle. */
-	if (!ret && list_empty(&hmxnet_devs))
+	/* No vif in this VM (no front=, back= or serve=): loaded, idle. */
+	if (!ret && list_empty(&hmxnet_devs) && !serve)
 		return 0;
 	if (!ret)
 		ret = hmx_client_register(&hmxnet_client);
@@ -581,6 +750,8 @@ static int __init hmxnet_init(void)
 	hmxnet_registered = true;
 	list_for_each_entry(n, &hmxnet_devs, link)
 		queue_delayed_work(hmx_core_wq(), &n->hello_work, 0);
+	if (serve)
+		queue_delayed_work(hmx_core_wq(), &hmxnet_serve_dwork, 0);
 	return 0;
 }
 

@@ -80,4 +80,64 @@ _Static_assert(sizeof(struct hmx_net_hello) == 12, "hmx_net_hello");
 /* Ring data length each side registers for a vif: 1 MiB with the header. */
 #define HMX_NET_RING_LEN ((1u << 20) - 64u)
 
+/* A FRAME's header fields, in host order, as the receiver read them once. */
+struct hmx_net_frame_info {
+	__u8 vnet_flags;
+	__u8 gso_type;
+	__u16 hdr_len;
+	__u16 gso_size;
+	__u16 csum_start;
+	__u16 csum_offset;
+	__u16 flags;
+	__u32 len; /* frame bytes after the header */
+};
+
+/*
+ * Whether a received FRAME may become a packet: 0, or why not (> 0, an
+ * HMX_NET_BAD_* for the counters and logs). max_plain is the largest
+ * frame without segmentation (the receiver's MTU plus its link headers).
+ * The guest module then hands the header to the kernel's own check; this
+ * one is pure so it runs, and is fuzzed, in user space too.
+ */
+enum hmx_net_bad {
+	HMX_NET_BAD_LEN = 1, /* under an Ethernet header or over 64 KiB */
+	HMX_NET_BAD_FLAGS, /* flags, or unknown vnet_flags bits */
+	HMX_NET_BAD_GSO, /* unknown type, ECN without TCP, or size 0 */
+	HMX_NET_BAD_MTU, /* over max_plain without segmentation */
+	HMX_NET_BAD_CSUM, /* the checksum's place is not in the frame */
+	HMX_NET_BAD_HDR_LEN, /* segmentation headers longer than the frame */
+};
+
+static inline int hmx_net_frame_check(const struct hmx_net_frame_info *f,
+				      __u32 max_plain)
+{
+	__u8 gso = f->gso_type & (__u8)~HMX_NET_GSO_ECN;
+
+	if (f->len < HMX_NET_FRAME_MIN || f->len > HMX_NET_FRAME_MAX)
+		return HMX_NET_BAD_LEN;
+	if (f->flags ||
+	    (f->vnet_flags & ~(HMX_NET_F_NEEDS_CSUM | HMX_NET_F_DATA_VALID)))
+		return HMX_NET_BAD_FLAGS;
+	if (gso != HMX_NET_GSO_NONE && gso != HMX_NET_GSO_TCPV4 &&
+	    gso != HMX_NET_GSO_UDP && gso != HMX_NET_GSO_TCPV6)
+		return HMX_NET_BAD_GSO;
+	if ((f->gso_type & HMX_NET_GSO_ECN) &&
+	    gso != HMX_NET_GSO_TCPV4 && gso != HMX_NET_GSO_TCPV6)
+		return HMX_NET_BAD_GSO;
+	if (gso == HMX_NET_GSO_NONE) {
+		if (f->gso_size || f->len > max_plain)
+			return f->gso_size ? HMX_NET_BAD_GSO : HMX_NET_BAD_MTU;
+	} else {
+		if (!f->gso_size)
+			return HMX_NET_BAD_GSO;
+		if (f->hdr_len > f->len)
+			return HMX_NET_BAD_HDR_LEN;
+	}
+	/* 32-bit sums of 16-bit fields: no wrap. */
+	if ((f->vnet_flags & HMX_NET_F_NEEDS_CSUM) &&
+	    (__u32)f->csum_start + f->csum_offset + 2 > f->len)
+		return HMX_NET_BAD_CSUM;
+	return 0;
+}
+
 #endif
