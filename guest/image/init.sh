@@ -7,6 +7,7 @@
 # "bulkhead-init: exit N" and powers the machine off. What runs, first match:
 #   bulkhead.shell            on the kernel command line: interactive shell
 #   bulkhead.script=BASE64    on the kernel command line: a /bin/sh script
+#                             (or its gzip, told by the magic number)
 #   -- CMD ARGS...            on the kernel command line: that command
 #   /etc/bulkhead/run         baked in with mkinitramfs --run
 #   otherwise                 interactive shell on the console
@@ -95,6 +96,15 @@ elif [ -n "$script" ]; then
 		say "bulkhead.script is not valid base64"
 		say "exit 125"
 		power_off
+	fi
+	# gzip'd (its magic first): scripts longer than a command line holds.
+	if [ "$(head -c 2 /run/bulkhead-script | od -An -tx1 | tr -d ' ')" = 1f8b ]; then
+		if ! gunzip -c /run/bulkhead-script >/run/bulkhead-script.sh; then
+			say "bulkhead.script is not valid gzip"
+			say "exit 125"
+			power_off
+		fi
+		mv /run/bulkhead-script.sh /run/bulkhead-script
 	fi
 	mode=script
 	set -- /bin/sh /run/bulkhead-script

@@ -147,7 +147,13 @@ def linux_guest():
 def guest_cmdline(script, extra=""):
     """A kernel command line that makes the guest init run script."""
     import base64
+    import gzip
     encoded = base64.b64encode(script.encode()).decode()
     line = f"console=ttyS0 quiet {extra} bulkhead.script={encoded}"
+    if len(line) >= 2048:
+        # The guest's init takes a gzip'd script too (guest/image/init.sh).
+        packed = gzip.compress(script.encode(), mtime=0)
+        encoded = base64.b64encode(packed).decode()
+        line = f"console=ttyS0 quiet {extra} bulkhead.script={encoded}"
     assert len(line) < 2048, "script too long for the command line"
     return line

@@ -29,6 +29,9 @@ echo "no carrier on $1"; ip link; cat /sys/module/hmx_core/parameters/state
 cat /sys/module/hmxnet/parameters/state
 dmesg | grep -i -e hmx -e vif | tail -20; break; done; }
 noip6() { echo 1 > /proc/sys/net/ipv6/conf/$1/disable_ipv6; }
+dhcp() { printf '[ "$1" = bound ] && ip addr add $ip/$mask dev $interface\n' \
+>/tmp/d.sh; chmod +x /tmp/d.sh; udhcpc -i $1 -n -q -t 20 -s /tmp/d.sh >/dev/null 2>&1
+echo "$2-ip $(ip -4 -o addr show $1 | awk '{print $4}')"; }
 nstat() { echo "stat $1 $(for f in rx_packets rx_bytes tx_packets tx_bytes \
 rx_errors tx_errors tx_dropped; do
 printf '%s=%s ' $f $(cat /sys/class/net/$1/statistics/$f); done)"; }
@@ -36,9 +39,10 @@ printf '%s=%s ' $f $(cat /sys/class/net/$1/statistics/$f); done)"; }
 
 # The frontend: the guest.
 SCRIPT_A = PRELUDE + f"""
-noip6 hmx0; ip link set hmx0 up; ip addr add 10.99.0.2/24 dev hmx0
-up hmx0; echo "a-carrier $(cat /sys/class/net/hmx0/address)"
+noip6 hmx0; ip link set hmx0 up
+up hmx0; echo "a-carrier $(cat /sys/class/net/hmx0/address)"; dhcp hmx0 a
 ping -c 3 -W 5 10.99.0.1 >/dev/null && echo a-ping-ok
+ping -c 3 -W 5 10.99.0.5 >/dev/null && echo a-ping-c-ok
 dd if=/dev/urandom of=/tmp/blob bs=1M count={BLOB_MIB} 2>/dev/null
 echo "a-sum $(sha256sum /tmp/blob | cut -d' ' -f1)"
 read go
@@ -57,25 +61,30 @@ ip link set hmx0 down; rmmod hmxnet; echo "a-rmmod rc=$?"
 echo "a-core $(cat /sys/module/hmx_core/parameters/state)"
 """
 
-# A second guest of the same backend, destroyed early.
+# A second guest of the same backend and bridge, destroyed early.
 SCRIPT_C = PRELUDE + """
-noip6 hmx0; ip link set hmx0 up; ip addr add 10.98.0.3/24 dev hmx0
-up hmx0; ping -c 2 -W 5 10.98.0.1 >/dev/null && echo c-ping-ok
+noip6 hmx0; ip link set hmx0 up; up hmx0; dhcp hmx0 c
+i=0; until ping -c 1 -W 1 10.99.0.3 >/dev/null; do i=$((i+1))
+[ $i -lt 120 ] || break; done; [ $i -lt 120 ] && echo c-ping-a-ok
 echo c-done; read go
 """
 
-# The backend, as an NDVM serves guests 3 and 5: their vifs come on demand.
+# The backend, as an NDVM serves guests 3 and 5 (their vifs come on
+# demand) on one bridged network, with dnsmasq handing out addresses.
 SCRIPT_B = PRELUDE + """
 appear() { until [ -e /sys/class/net/$1 ]; do sleep 0.2; done; }
-(appear vif5.0; noip6 vif5.0; ip link set vif5.0 up; ip addr add 10.98.0.1/24 dev vif5.0
- up vif5.0; echo b-c-up
+port() { appear $1; noip6 $1; ip link set $1 mtu 60000 up; brctl addif br0 $1; }
+brctl addbr br0; noip6 br0; ip link set br0 up; ip addr add 10.99.0.1/24 dev br0
+dnsmasq -i br0 --bind-interfaces -p 0 -u root -g root -l /tmp/leases -x /tmp/dm.pid \
+ --dhcp-range=10.99.0.100,10.99.0.150,1h --dhcp-host=02:48:4d:00:03:00,10.99.0.3 \
+ --dhcp-host=02:48:4d:00:05:00,10.99.0.5 && echo b-dnsmasq
+(port vif5.0; up vif5.0; echo b-c-up
  while [ -e /sys/class/net/vif5.0 ]; do sleep 0.2; done; echo b-c-gone) &
-appear vif3.0
-noip6 vif3.0; ip link set vif3.0 up; ip addr add 10.99.0.1/24 dev vif3.0
-ip link set vif3.0 mtu 60000
+port vif3.0; ip link set br0 mtu 60000
 up vif3.0; echo "b-carrier $(cat /sys/class/net/vif3.0/address)"
 socat -u TCP-LISTEN:7000,reuseaddr OPEN:/tmp/got,creat,trunc &
-ping -c 3 -W 5 10.99.0.2 >/dev/null && echo b-ping-ok
+i=0; until ping -c 1 -W 1 10.99.0.3 >/dev/null; do i=$((i+1))
+[ $i -lt 120 ] || break; done; [ $i -lt 120 ] && echo b-ping-ok
 echo b-ready
 wait; echo "b-sum $(sha256sum /tmp/got | cut -d' ' -f1)"
 nstat vif3.0; echo b-phase1
@@ -107,16 +116,21 @@ def test_frontend_and_backend(hv, guests):
         rule(b, NET_APORT0, c, NET_APORT0)])
     g.start()
 
-    # The second guest's vif came on demand, works, and goes with it.
+    # Both guests got their addresses from the NDVM's dnsmasq, by the MAC
+    # hmxnet gave them, and reach each other through its bridge.
+    log_a = g.wait("a", "a-sum")
     log_c = g.wait("c", "c-done")
-    assert "c-ping-ok" in log_c, log_c[-3000:]
+    log_b = g.wait("b", "b-ready")
+    assert "b-dnsmasq" in log_b, log_b[-3000:]
+    assert "a-ip 10.99.0.3/24" in log_a, log_a[-3000:]
+    assert "c-ip 10.99.0.5/24" in log_c, log_c[-3000:]
+    assert "a-ping-c-ok" in log_a and "c-ping-a-ok" in log_c, log_c[-3000:]
+    # The second guest's vif came on demand and goes with it.
     g.wait("b", "b-c-up")
     hv.client.call("vm.destroy", name="c")
     g.wait("b", "b-c-gone", timeout=120)
 
-    log_a = g.wait("a", "a-sum")
-    log_b = g.wait("b", "b-ready")
-    # Carrier on both sides; addresses name the guest's domid and vif.
+    # Carrier on both sides; MACs name the guest's domid and vif.
     assert "a-carrier 02:48:4d:00:03:00" in log_a, log_a[-3000:]
     assert "b-carrier fe:48:4d:00:03:00" in log_b, log_b[-3000:]
     assert "a-ping-ok" in log_a and "b-ping-ok" in log_b, log_a[-3000:]
