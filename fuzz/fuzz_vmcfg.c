@@ -12,6 +12,7 @@
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
 
+#include <bulkhead/hmx_net.h>
 #include <json-c/json.h>
 
 #include <errno.h>
@@ -116,9 +117,19 @@ static void check_cfg(const struct vmcfg *cfg)
 			      (strcmp(d->target, cfg->disks[j].target) ||
 			       (d->readonly && cfg->disks[j].readonly)));
 	}
-	for (size_t i = 0; i < cfg->nvifs; i++)
-		check(strlen(cfg->vifs[i]) <= VMCFG_SPEC_MAX);
-	check(cfg->nwarnings == (cfg->nvifs ? 1u : 0u));
+	check(cfg->hmx || !cfg->nvifs);
+	for (size_t i = 0; i < cfg->nvifs; i++) {
+		const struct vif_spec *v = &cfg->vifs[i];
+
+		check(v->element == i && v->line && v->nip <= VIF_IPS_MAX);
+		check(strcmp(v->backend, cfg->name));
+		check(!v->has_mac || !(v->mac[0] & 1));
+		for (size_t j = 0; j < i; j++)
+			check(!v->has_mac || !cfg->vifs[j].has_mac ||
+			      memcmp(v->mac, cfg->vifs[j].mac, VIF_MAC_BYTES));
+	}
+	/* No key warns today. */
+	check(cfg->nwarnings == 0);
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		check(printable_ascii(cfg->warnings[i].msg) &&
 		      cfg->warnings[i].line);
@@ -167,8 +178,9 @@ static void check_policy(const struct vmcfg *cfg)
 					   FUZZ_DOMID + 1, FUZZ_DOMID + 2,
 					   FUZZ_DOMID + 3, FUZZ_DOMID + 4 };
 	struct policy_vm vms[NPEERS + 1];
+	struct policy_vif vifs[VMCFG_VIFS_MAX];
 	struct policy_set *set;
-	uint32_t ports[6] = { 22, 5555 };
+	uint32_t ports[8] = { 22, 5555 };
 	size_t nports = 2;
 	char err[256], *text;
 	struct json_object *json;
@@ -176,6 +188,26 @@ static void check_policy(const struct vmcfg *cfg)
 	int ret;
 
 	policy_vm_from_vmcfg(&vms[0], cfg, FUZZ_DOMID);
+	/*
+	 * Its vifs connected as the daemon would: the default to the ndvm
+	 * peer; a named backend at its peer's domid, or, if no peer has
+	 * the name, at the ndvm's (a backend replaced since: no entry).
+	 */
+	for (size_t i = 0; i < cfg->nvifs; i++) {
+		const char *b = cfg->vifs[i].backend;
+
+		vifs[i] = (struct policy_vif){ b[0] ? b : "peer-ndvm",
+					       FUZZ_DOMID + 1,
+					       cfg->vifs[i].line,
+					       cfg->vifs[i].column };
+		for (size_t p = 0; p < NPEERS; p++) {
+			if (!strcmp(vifs[i].backend, peers[p]->name))
+				vifs[i].backend_domid =
+					(uint16_t)(FUZZ_DOMID + 1 + p);
+		}
+	}
+	vms[0].vifs = vifs;
+	vms[0].nvifs = cfg->nvifs;
 	for (size_t i = 0; i < NPEERS; i++) {
 		policy_vm_from_vmcfg(&vms[i + 1], peers[i],
 				     (uint16_t)(FUZZ_DOMID + 1 + i));
@@ -190,6 +222,11 @@ static void check_policy(const struct vmcfg *cfg)
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		add_port(ports, &nports, 4, cfg->rules[i].rule.src.port);
 		add_port(ports, &nports, 4, cfg->rules[i].rule.dst.port);
+	}
+	if (cfg->nvifs) {
+		add_port(ports, &nports, 8, HMX_NET_APORT(0));
+		add_port(ports, &nports, 8, HMX_NET_APORT(cfg->nvifs - 1));
+		add_port(ports, &nports, 8, HMX_NET_APORT(cfg->nvifs));
 	}
 	for (size_t s = 0; s < sizeof(domids) / sizeof(*domids); s++) {
 		for (size_t d = 0; d < sizeof(domids) / sizeof(*domids); d++) {

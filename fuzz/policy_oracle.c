@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <bulkhead/hmx_net.h>
+
 static const struct policy_vm *running_hmx_vm(const struct policy_vm *vms,
 					      size_t nvms, uint16_t domid)
 {
@@ -65,13 +67,42 @@ static bool any_rule_matches(const struct policy_vm *vms, size_t nvms,
 	return false;
 }
 
+/*
+ * A vif i of a running HMX VM is the pair VM:HMX_NET_APORT(i) and its
+ * backend's same port, both ways, while the backend runs under the name
+ * and domid the vif was connected to.
+ */
+static bool vif_matches(const struct policy_vm *vms, size_t nvms,
+			const struct policy_flow *flow)
+{
+	for (size_t i = 0; i < nvms; i++) {
+		for (size_t n = 0; vms[i].hmx && n < vms[i].nvifs; n++) {
+			const struct policy_vif *v = &vms[i].vifs[n];
+			const struct policy_vm *b =
+				running_hmx_vm(vms, nvms, v->backend_domid);
+			uint32_t port = HMX_NET_APORT(n);
+
+			if (!b || strcmp(b->name, v->backend) ||
+			    flow->src_port != port || flow->dst_port != port)
+				continue;
+			if ((flow->src_domid == vms[i].domid &&
+			     flow->dst_domid == b->domid) ||
+			    (flow->src_domid == b->domid &&
+			     flow->dst_domid == vms[i].domid))
+				return true;
+		}
+	}
+	return false;
+}
+
 enum policy_action policy_oracle_decide(const struct policy_vm *vms,
 					size_t nvms,
 					const struct policy_flow *flow)
 {
 	if (any_rule_matches(vms, nvms, flow, POLICY_REJECT))
 		return POLICY_REJECT;
-	if (any_rule_matches(vms, nvms, flow, POLICY_ACCEPT))
+	if (any_rule_matches(vms, nvms, flow, POLICY_ACCEPT) ||
+	    vif_matches(vms, nvms, flow))
 		return POLICY_ACCEPT;
 	return POLICY_REJECT;
 }

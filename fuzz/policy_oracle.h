@@ -3,7 +3,7 @@
  * An independent statement of the policy semantics of docs/policy.md,
  * evaluated on the named rules directly (no compilation): a flow is
  * rejected if any reject rule of any HMX VM matches it, otherwise accepted
- * if any accept rule matches, otherwise rejected. Fuzzers and tests compare
+ * if any accept rule or vif matches, otherwise rejected. Fuzzers and tests compare
  * policy_check() on the compiled set against it.
  */
 #ifndef BH_FUZZ_POLICY_ORACLE_H

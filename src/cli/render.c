@@ -340,9 +340,11 @@ static void render_rules(struct json_object *policy, struct json_object *hits,
 				 json_object_get_int64(
 					 json_object_array_get_idx(hits, i)));
 		snprintf(from, sizeof(from),
-			 "%s:%" PRId64 " %s hmx_rules[%" PRId64 "] \"%s\"",
+			 "%s:%" PRId64 " %s %s[%" PRId64 "] \"%s\"",
 			 jget_str(o, "file") ?: "?", jget_int(o, "line", 0),
-			 jget_str(o, "vm") ?: "?", jget_int(o, "rule_index", 0),
+			 jget_str(o, "vm") ?: "?",
+			 jget_str(o, "kind") ?: "hmx_rules",
+			 jget_int(o, "rule_index", 0),
 			 jget_str(o, "rule") ?: "");
 		vals[0] = idx;
 		vals[1] = jget_str(e, "action") ?: "?";
@@ -366,12 +368,12 @@ static void render_rules(struct json_object *policy, struct json_object *hits,
 		if (!unused)
 			sb_printf(
 				b,
-				"\nRules without effect now (they name no running VM with HMX):\n");
+				"\nRules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n");
 		unused = true;
-		sb_printf(b,
-			  "  %s:%" PRId64 " %s hmx_rules[%" PRId64 "] \"%s\"\n",
+		sb_printf(b, "  %s:%" PRId64 " %s %s[%" PRId64 "] \"%s\"\n",
 			  jget_str(o, "file") ?: "?", jget_int(o, "line", 0),
 			  jget_str(o, "vm") ?: "?",
+			  jget_str(o, "kind") ?: "hmx_rules",
 			  jget_int(o, "rule_index", 0),
 			  jget_str(o, "rule") ?: "");
 	}

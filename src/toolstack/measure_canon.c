@@ -111,6 +111,27 @@ static struct json_object *disk_json(struct jb *b, const struct disk_spec *ds)
 	return o;
 }
 
+/* A vif as parsed: {backend, mac, ip}; backend and mac null for defaults. */
+static struct json_object *vif_json(struct jb *b, const struct vif_spec *v)
+{
+	struct json_object *o = new_obj(b), *ips;
+	char text[VIF_MAC_TEXT > VIF_IP_TEXT ? VIF_MAC_TEXT : VIF_IP_TEXT];
+
+	if (!o)
+		return NULL;
+	add_str(b, o, "backend", v->backend[0] ? v->backend : NULL);
+	if (v->has_mac)
+		vif_mac_format(v->mac, text);
+	add_str(b, o, "mac", v->has_mac ? text : NULL);
+	ips = new_arr(b);
+	for (size_t i = 0; ips && i < v->nip; i++) {
+		vif_ip_format(v->ip[i], text);
+		push(b, ips, json_object_new_string(text));
+	}
+	add(b, o, "ip", ips, false);
+	return o;
+}
+
 struct json_object *measure_config_json(const struct vmcfg *cfg)
 {
 	struct jb b = { 0 };
@@ -144,7 +165,7 @@ struct json_object *measure_config_json(const struct vmcfg *cfg)
 	add(&b, o, "disks", a, false);
 	a = new_arr(&b);
 	for (size_t i = 0; a && i < cfg->nvifs; i++)
-		push(&b, a, json_object_new_string(cfg->vifs[i]));
+		push(&b, a, vif_json(&b, &cfg->vifs[i]));
 	add(&b, o, "vifs", a, false);
 	if (b.nomem) {
 		json_object_put(o);

@@ -14,7 +14,7 @@ struct policy_set;
 struct vmcfg;
 
 /* The "form" member of the definition's canonical object. */
-#define MEASURE_CONFIG_FORM "bulkhead-vm-config/1"
+#define MEASURE_CONFIG_FORM "bulkhead-vm-config/2"
 
 /*
  * The definition as the toolstack resolved it, without what does not

@@ -29,6 +29,19 @@ struct vmcfg;
 /* An upper bound on compiled entries, so type= rules cannot explode. */
 #define POLICY_ENTRIES_MAX 65536u
 
+/*
+ * A vif of a running VM as the daemon connected it at the VM's start: it
+ * compiles to exactly VM:HMX_NET_APORT(i) <-> backend:HMX_NET_APORT(i),
+ * both ways, while a running HMX VM of that name has that domid (the one
+ * the guest's hmxnet.front= names); otherwise to nothing.
+ */
+struct policy_vif {
+	const char *backend; /* the backend VM's name */
+	uint16_t backend_domid;
+	unsigned int line; /* of the vif's element in the definition */
+	unsigned int column;
+};
+
 /* A running VM as the compiler sees it. Nothing here is kept by reference. */
 struct policy_vm {
 	const char *name; /* valid per vm_name_problem() */
@@ -38,17 +51,25 @@ struct policy_vm {
 	const char *source; /* its definition file, for provenance */
 	const struct policy_written_rule *rules;
 	size_t nrules;
+	const struct policy_vif *vifs; /* vif i is vifs[i] */
+	size_t nvifs; /* at most VIF_PER_VM_MAX */
+};
+
+enum policy_origin_kind {
+	POLICY_ORIGIN_RULE, /* a rule of the VM's hmx_rules */
+	POLICY_ORIGIN_VIF, /* a vif of the VM, compiled by the toolstack */
 };
 
 /* Where a compiled entry came from. */
 struct policy_origin {
+	enum policy_origin_kind kind;
 	char *vm_name;
 	uint16_t vm_domid;
 	char *source; /* definition file */
 	unsigned int line; /* of the rule's string in that file */
 	unsigned int column;
-	size_t rule_index; /* index in the VM's hmx_rules */
-	char *text; /* the rule as written */
+	size_t rule_index; /* index in the VM's hmx_rules, or the vif's number */
+	char *text; /* the rule as written, or what the vif connects */
 	enum policy_action action;
 	size_t nentries; /* entries it compiled to; 0 if it names no running VM */
 };
@@ -91,7 +112,10 @@ int policy_compile(const struct policy_vm *vms, size_t nvms,
 
 void policy_set_free(struct policy_set *set);
 
-/* Describes a parsed definition running as domid, for policy_compile(). */
+/*
+ * Describes a parsed definition running as domid, for policy_compile().
+ * Its vifs are left out: which backend they reach is decided at start.
+ */
 void policy_vm_from_vmcfg(struct policy_vm *vm, const struct vmcfg *cfg,
 			  uint16_t domid);
 
@@ -137,6 +161,9 @@ struct json_object *policy_set_to_json(const struct policy_set *set);
 /* Writes "accept web(5):* -> host:5555" for an entry into buf. */
 void policy_entry_format(const struct policy_set *set,
 			 const struct policy_entry *e, char *buf, size_t len);
+
+/* "hmx_rules" or "vif": the list an origin's index is in. */
+const char *policy_origin_list(const struct policy_origin *o);
 
 /* Writes "web(5)", "host", "any" or "dom7" for a domid into buf. */
 void policy_domid_label(const struct policy_set *set, uint16_t domid, char *buf,

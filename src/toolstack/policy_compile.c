@@ -4,6 +4,8 @@
 
 #include "toolstack/vmcfg.h"
 
+#include <bulkhead/hmx_net.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +84,22 @@ static int check_vms(struct compiler *c)
 		if (vm->nrules && !vm->rules)
 			return fail(c, -EINVAL, "VM %s: rules missing",
 				    vm->name);
+		if (vm->nvifs > VIF_PER_VM_MAX || (vm->nvifs && !vm->vifs))
+			return fail(c, -EINVAL, "VM %s: vifs malformed",
+				    vm->name);
+		if (!vm->hmx && vm->nvifs)
+			return fail(c, -EINVAL,
+				    "VM %s: has vifs but no HMX device",
+				    vm->name);
+		for (size_t v = 0; v < vm->nvifs; v++) {
+			const char *b = vm->vifs[v].backend;
+
+			if (!b || vm_name_problem(b, strlen(b)))
+				return fail(
+					c, -EINVAL,
+					"VM %s: vif %zu has no valid backend",
+					vm->name, v);
+		}
 		for (size_t r = 0; r < vm->nrules; r++) {
 			if (!rule_valid(&vm->rules[r].rule))
 				return fail(c, -EINVAL,
@@ -145,6 +163,7 @@ static int add_origin(struct compiler *c, const struct policy_vm *vm,
 	const struct policy_written_rule *wr = &vm->rules[index];
 	struct policy_origin *o = &c->set->origins[c->set->norigins];
 
+	o->kind = POLICY_ORIGIN_RULE;
 	o->vm_name = strdup(vm->name);
 	o->vm_domid = vm->domid;
 	o->source = strdup(vm->source ? vm->source : "");
@@ -198,6 +217,63 @@ static int add_entries(struct compiler *c, const struct policy_rule *rule,
 	return 0;
 }
 
+/* The running HMX VM a vif reaches: its backend, at the domid it was given. */
+static const struct policy_vm *vif_backend(const struct compiler *c,
+					   const struct policy_vif *vif)
+{
+	for (size_t i = 0; i < c->nvms; i++) {
+		const struct policy_vm *vm = &c->vms[i];
+
+		if (vm->hmx && vm->domid == vif->backend_domid &&
+		    !strcmp(vm->name, vif->backend))
+			return vm;
+	}
+	return NULL;
+}
+
+/* vif n of vm: its own port pair with its backend, both ways. */
+static int compile_vif(struct compiler *c, const struct policy_vm *vm, size_t n)
+{
+	const struct policy_vif *vif = &vm->vifs[n];
+	const struct policy_vm *back = vif_backend(c, vif);
+	struct policy_origin *o = &c->set->origins[c->set->norigins];
+	uint32_t port = HMX_NET_APORT(n);
+	/* add_entries() takes only the action and the ports of a rule. */
+	const struct policy_rule pair = { .action = POLICY_ACCEPT,
+					  .src.port = port,
+					  .dst.port = port };
+	int ret;
+
+	o->kind = POLICY_ORIGIN_VIF;
+	o->vm_name = strdup(vm->name);
+	o->vm_domid = vm->domid;
+	o->source = strdup(vm->source ? vm->source : "");
+	o->line = vif->line;
+	o->column = vif->column;
+	o->rule_index = n;
+	o->action = POLICY_ACCEPT;
+	if (asprintf(
+		    &o->text,
+		    "vif %zu to backend %s: hmxnet port %u (HMX_NET_APORT(%zu)) both ways",
+		    n, vif->backend, port, n) < 0)
+		o->text = NULL;
+	c->set->norigins++;
+	if (!o->vm_name || !o->source || !o->text)
+		return fail(c, -ENOMEM, "out of memory");
+	if (!back)
+		return 0; /* its backend is down or was replaced: no entry */
+	c->src[0] = vm->domid;
+	c->dst[0] = back->domid;
+	ret = add_entries(c, &pair, 1, 1);
+	if (ret)
+		return ret;
+	c->src[0] = back->domid;
+	c->dst[0] = vm->domid;
+	ret = add_entries(c, &pair, 1, 1);
+	o->nentries = 2;
+	return ret;
+}
+
 /* Emits every rule with the given action, in running-set then file order. */
 static int compile_pass(struct compiler *c, enum policy_action action)
 {
@@ -219,6 +295,13 @@ static int compile_pass(struct compiler *c, enum policy_action action)
 			nsrc = resolve(c, vm, &rule->src, c->src);
 			ndst = resolve(c, vm, &rule->dst, c->dst);
 			ret = add_entries(c, rule, nsrc, ndst);
+			if (ret)
+				return ret;
+		}
+		for (size_t n = 0; action == POLICY_ACCEPT && n < vm->nvifs;
+		     n++) {
+			int ret = compile_vif(c, vm, n);
+
 			if (ret)
 				return ret;
 		}
@@ -263,7 +346,7 @@ int policy_compile(const struct policy_vm *vms, size_t nvms,
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < nvms; i++)
-		nrules += vms[i].nrules;
+		nrules += vms[i].nrules + vms[i].nvifs;
 	c.set = calloc(1, sizeof(*c.set));
 	c.src = calloc(nvms + 1, sizeof(*c.src));
 	c.dst = calloc(nvms + 1, sizeof(*c.dst));
@@ -316,4 +399,6 @@ void policy_vm_from_vmcfg(struct policy_vm *vm, const struct vmcfg *cfg,
 	vm->source = cfg->source;
 	vm->rules = cfg->rules;
 	vm->nrules = cfg->nrules;
+	vm->vifs = NULL;
+	vm->nvifs = 0;
 }

@@ -37,6 +37,11 @@ static const struct policy_domain *find_domid(const struct policy_set *set,
 	return NULL;
 }
 
+const char *policy_origin_list(const struct policy_origin *o)
+{
+	return o->kind == POLICY_ORIGIN_VIF ? "vif" : "hmx_rules";
+}
+
 void policy_domid_label(const struct policy_set *set, uint16_t domid, char *buf,
 			size_t len)
 {
@@ -180,10 +185,11 @@ int policy_explain(const struct policy_set *set, const struct policy_flow *flow,
 		fprintf(f, "decision: %s\n", policy_action_name(e->action));
 		fprintf(f, "by: entry #%zu of %zu: %s\n",
 			(size_t)(e - set->entries) + 1, set->nentries, entry);
-		fprintf(f, "rule: \"%s\"\n", o->text);
-		fprintf(f, "from: VM %s, hmx_rules[%zu], %s:%u:%u\n",
-			o->vm_name, o->rule_index, o->source, o->line,
-			o->column);
+		fprintf(f, "%s: \"%s\"\n",
+			o->kind == POLICY_ORIGIN_VIF ? "vif" : "rule", o->text);
+		fprintf(f, "from: VM %s, %s[%zu], %s:%u:%u\n", o->vm_name,
+			policy_origin_list(o), o->rule_index, o->source,
+			o->line, o->column);
 	}
 	if (fclose(f)) {
 		free(*out);

@@ -36,7 +36,8 @@ static struct json_object *origin_json(const struct policy_origin *o)
 
 	if (!j)
 		return NULL;
-	if (!put(j, "vm", json_object_new_string(o->vm_name)) ||
+	if (!put(j, "kind", json_object_new_string(policy_origin_list(o))) ||
+	    !put(j, "vm", json_object_new_string(o->vm_name)) ||
 	    !put(j, "vm_domid", json_object_new_int(o->vm_domid)) ||
 	    !put(j, "file", json_object_new_string(o->source)) ||
 	    !put(j, "line", json_object_new_int64(o->line)) ||

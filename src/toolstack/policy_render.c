@@ -43,8 +43,8 @@ static int width_of(const struct policy_set *set, bool src)
 
 static void print_origin(FILE *f, const struct policy_origin *o)
 {
-	fprintf(f, "%s:%u %s hmx_rules[%zu] \"%s\"", o->source, o->line,
-		o->vm_name, o->rule_index, o->text);
+	fprintf(f, "%s:%u %s %s[%zu] \"%s\"", o->source, o->line, o->vm_name,
+		policy_origin_list(o), o->rule_index, o->text);
 }
 
 int policy_set_render_text(const struct policy_set *set, char **out)
@@ -81,7 +81,7 @@ int policy_set_render_text(const struct policy_set *set, char **out)
 			continue;
 		if (!inactive++)
 			fprintf(f,
-				"\nRules without effect now (they name no running VM with HMX):\n");
+				"\nRules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n");
 		fputs("  ", f);
 		print_origin(f, &set->origins[i]);
 		fputc('\n', f);

@@ -497,19 +497,6 @@ static int build_cmdline(struct builder *b)
 	return 0;
 }
 
-/* Networking is not built yet: say so rather than drop vifs silently. */
-static int warn_vifs(struct builder *b)
-{
-	const struct cfg_setting *s = b->vif_setting;
-
-	if (!b->cfg->nvifs)
-		return 0;
-	return vmcfg_add_warning(
-		b, s->line, s->column,
-		"vif: networking is not implemented yet; %zu vif%s ignored",
-		b->cfg->nvifs, b->cfg->nvifs == 1 ? "" : "s");
-}
-
 static int check_complete(struct builder *b)
 {
 	static const char *const required[] = { "name", "memory", "kernel" };
@@ -546,7 +533,7 @@ static int check_complete(struct builder *b)
 	if (!ret)
 		ret = vmcfg_check_measure_expect(b);
 	if (!ret)
-		ret = warn_vifs(b);
+		ret = vmcfg_check_vifs(b);
 	return ret;
 }
 
@@ -616,13 +603,6 @@ out:
 	return ret;
 }
 
-static void free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void free_disks(struct disk_spec *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -643,7 +623,7 @@ void vmcfg_free(struct vmcfg *cfg)
 		free(cfg->rules[i].text);
 	free(cfg->rules);
 	free_disks(cfg->disks, cfg->ndisks);
-	free_strings(cfg->vifs, cfg->nvifs);
+	free(cfg->vifs);
 	free(cfg->warnings);
 	free(cfg);
 }

@@ -11,6 +11,7 @@
 #include "toolstack/disk_spec.h"
 #include "toolstack/measure_expect.h"
 #include "toolstack/policy_rule.h"
+#include "toolstack/vif_spec.h"
 #include "toolstack/vm.h"
 
 #include <stdbool.h>
@@ -25,7 +26,7 @@
 #define VMCFG_PATH_MAX 4095u /* a resolved path, PATH_MAX minus NUL */
 #define VMCFG_RULES_MAX 256u
 #define VMCFG_DISKS_MAX 16u
-#define VMCFG_VIFS_MAX 8u
+#define VMCFG_VIFS_MAX VIF_PER_VM_MAX
 #define VMCFG_SPEC_MAX 1024u /* bytes in one disk or vif string */
 
 enum vmcfg_serial {
@@ -61,8 +62,12 @@ struct vmcfg {
 	 */
 	struct disk_spec *disks;
 	size_t ndisks; /* 0..VMCFG_DISKS_MAX */
-	/* Checked as xl vif specs and kept verbatim; no networking yet. */
-	char **vifs;
+	/*
+	 * In list order: vif N is vifs[N], hmxnet's hmxN in the guest, on
+	 * aport HMX_NET_APORT(N). MACs given are distinct; no backend is
+	 * the VM itself; vifs only with hmx = on.
+	 */
+	struct vif_spec *vifs;
 	size_t nvifs; /* 0..VMCFG_VIFS_MAX */
 	/* measure_expect: digests the launch must match (initrd only with
 	 * a ramdisk). */

@@ -47,6 +47,8 @@ size_t vmcfg_char_number(const char *s, size_t offset);
 /* disk = [ ... ] and vif = [ ... ] (vmcfg_devices.c). */
 int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s);
 int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s);
+/* What the vifs need of the rest of the definition, once all is read. */
+int vmcfg_check_vifs(struct builder *b);
 
 /* measure_expect = [ ... ] (vmcfg_measure.c), and its check against the
  * rest of the definition once every key is read. */

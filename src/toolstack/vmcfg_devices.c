@@ -112,45 +112,27 @@ int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s)
 	return 0;
 }
 
-/*
- * An xl vif spec (xl-network-configuration(5)), as far as its shape:
- * comma-separated key=value pairs or xl's flags, blanks before each
- * ignored, empty parameters allowed; "" is a vif with every default.
- * Returns NULL, or what is wrong with *offset where.
- */
-static const char *vif_problem(const char *s, size_t len, size_t *offset)
+/* Two vifs of one VM with one address would clash on any network. */
+static int check_mac_clash(struct builder *b, const struct cfg_setting *s,
+			   const struct vif_spec *v)
 {
-	size_t pos = 0;
+	char mac[VIF_MAC_TEXT];
 
-	while (pos < len) {
-		size_t start, end, k;
+	if (!v->has_mac)
+		return 0;
+	for (size_t j = 0; j < b->cfg->nvifs; j++) {
+		const struct vif_spec *o = &b->cfg->vifs[j];
 
-		while (pos < len && (s[pos] == ' ' || s[pos] == '\t'))
-			pos++;
-		start = pos;
-		end = start;
-		while (end < len && s[end] != ',')
-			end++;
-		pos = end + 1;
-		if (end == start)
+		if (!o->has_mac || memcmp(o->mac, v->mac, VIF_MAC_BYTES))
 			continue;
-		if ((end - start == 7 && !memcmp(s + start, "trusted", 7)) ||
-		    (end - start == 9 && !memcmp(s + start, "untrusted", 9)))
-			continue;
-		*offset = start;
-		if (s[start] < 'a' || s[start] > 'z')
-			return "expected key=value, the key a lower-case word such as mac or bridge";
-		for (k = start; k < end && s[k] != '='; k++) {
-			char c = s[k];
-
-			if (!(c >= 'a' && c <= 'z') &&
-			    !(c >= '0' && c <= '9') && c != '_')
-				return "expected key=value, the key a lower-case word such as mac or bridge";
-		}
-		if (k == end)
-			return "expected key=value (xl's only flags are trusted and untrusted)";
+		vif_mac_format(v->mac, mac);
+		cfg_error_set(
+			b->err, b->file, v->line, v->column,
+			"%s[%zu]: mac %s is also the mac of %s[%zu] (line %u)",
+			s->key, v->element, mac, s->key, o->element, o->line);
+		return -EINVAL;
 	}
-	return NULL;
+	return 0;
 }
 
 int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s)
@@ -162,7 +144,7 @@ int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s)
 	b->vif_setting = s;
 	ret = vmcfg_check_string_list(
 		b, s, VMCFG_VIFS_MAX,
-		"a list of quoted vif specs [ \"bridge=br0\", ... ] (\"\" for a default vif)");
+		"a list of quoted vif specs [ \"backend=ndvm\", ... ] (\"\" for a vif on the default NDVM)");
 	if (ret || !v->nitems)
 		return ret;
 	cfg->vifs = calloc(v->nitems, sizeof(*cfg->vifs));
@@ -170,20 +152,83 @@ int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s)
 		return vmcfg_nomem(b, v);
 	for (size_t i = 0; i < v->nitems; i++) {
 		const struct cfg_value *item = &v->items[i];
-		const char *problem;
-		size_t offset = 0;
+		struct vif_spec *vif = &cfg->vifs[i];
+		struct vif_spec_error verr;
 
 		if (item->len > VMCFG_SPEC_MAX)
 			return vmcfg_bad_value(
 				b, s->key, item,
 				"a vif spec of at most 1024 bytes");
-		problem = vif_problem(item->text, item->len, &offset);
-		if (problem)
-			return element_error(b, s, i, offset, problem);
-		cfg->vifs[i] = strdup(item->text);
-		if (!cfg->vifs[i])
-			return vmcfg_nomem(b, item);
+		if (vif_spec_parse(item->text, item->len, vif, &verr))
+			return element_error(b, s, i, verr.offset, verr.msg);
+		vif->element = i;
+		vif->line = item->line;
+		vif->column = item->column;
+		ret = check_mac_clash(b, s, vif);
+		if (ret)
+			return ret;
 		cfg->nvifs = i + 1;
 	}
 	return 0;
+}
+
+/*
+ * The toolstack writes these itself from the vifs and the role
+ * (docs/toolstack.md); one in the definition would be overridden or
+ * would contradict what the toolstack connected.
+ */
+static int check_cmdline_params(struct builder *b)
+{
+	static const char *const own[] = { "hmxnet.front=", "hmxnet.mac=",
+					   "hmxnet.serve=" };
+	const struct cfg_setting *at =
+		b->cmdline_setting ?
+			b->cmdline_setting :
+			(b->extra_setting ? b->extra_setting : b->root_setting);
+	const char *line = b->cfg->cmdline;
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
+		bool applies = i < 2 ? b->cfg->nvifs > 0 :
+				       b->cfg->role == VM_ROLE_NDVM;
+
+		for (const char *p = line; applies && (p = strstr(p, own[i]));
+		     p++) {
+			if (p != line && p[-1] != ' ')
+				continue;
+			cfg_error_set(
+				b->err, b->file, at ? at->line : 0,
+				at ? at->column : 0,
+				"%s: %s is written by the toolstack from %s; remove it",
+				at ? at->key : "cmdline", own[i],
+				i < 2 ? "vif = [ ... ]" : "role = \"ndvm\"");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vmcfg_check_vifs(struct builder *b)
+{
+	const struct vmcfg *cfg = b->cfg;
+	const struct cfg_setting *s = b->vif_setting;
+
+	if (cfg->nvifs && !cfg->hmx) {
+		cfg_error_set(
+			b->err, b->file, s->line, s->column,
+			"vif: hmxnet is carried over HMX: needs hmx = on (line %u)",
+			b->hmx_setting->line);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->nvifs; i++) {
+		const struct vif_spec *v = &cfg->vifs[i];
+
+		if (strcmp(v->backend, cfg->name))
+			continue;
+		cfg_error_set(
+			b->err, b->file, v->line, v->column,
+			"vif[%zu]: backend=%s is this VM itself; a vif's backend is another VM, such as an NDVM",
+			i, v->backend);
+		return -EINVAL;
+	}
+	return check_cmdline_params(b);
 }

@@ -93,7 +93,7 @@ def define_web(ts, files, **more):
 def expected_config(files):
     k, initrd, disk = files
     return canonical({
-        "form": "bulkhead-vm-config/1", "name": "web", "role": "guest",
+        "form": "bulkhead-vm-config/2", "name": "web", "role": "guest",
         "memory_mib": 64, "vcpus": 1, "kernel": str(k),
         "ramdisk": str(initrd), "cmdline": CMDLINE, "hmx": True,
         "vsock": False, "serial": "pty", "serial_path": None,

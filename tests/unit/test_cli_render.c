@@ -164,7 +164,7 @@ static void test_policy_text(void **state)
 		"2  accept  b(4):*  host:5555      11  /v/b.cfg:5 b hmx_rules[0] \"myself -> host:5555\"\n"
 		"-  reject  any:*   any:*           9  default deny\n"
 		"\n"
-		"Rules without effect now (they name no running VM with HMX):\n"
+		"Rules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n"
 		"  /v/b.cfg:6 b hmx_rules[1] \"myself -> name=db:1\"\n"
 		"\n"
 		"Audit log (refused operations), last 2 of 2:\n"

@@ -432,7 +432,7 @@ static const char def_canonical[] =
 	"\"format\":\"qcow2\",\"measure\":false,\"readonly\":false,\"snapshot\":"
 	"\"persistent\",\"target\":\"/e\",\"vdev\":\"xvdb\",\"verify\":\"" HEX64
 	"\",\"verity\":null}],"
-	"\"form\":\"bulkhead-vm-config/1\",\"hmx\":true,\"hmx_rules\":["
+	"\"form\":\"bulkhead-vm-config/2\",\"hmx\":true,\"hmx_rules\":["
 	"\"accept myself -> host:5555\",\"reject any -> myself\"],"
 	"\"kernel\":\"/k\",\"memory_mib\":256,\"name\":\"web\",\"ramdisk\":"
 	"\"/cfg/i.img\",\"role\":\"guest\",\"serial\":\"pty\",\"serial_path\":"
@@ -469,6 +469,16 @@ static void test_config_canonical(void **state)
 	assert_string_not_equal(c, def_canonical);
 	assert_non_null(strstr(c, "\"vcpus\":2,"));
 	free(c);
+	/* Vifs as parsed: defaults null, however the spec was spelt. */
+	c = canonical_of(
+		DEF
+		"vif = [ ' model=hmxnet ,untrusted',\n"
+		"  'backend=lan,mac=02:AB:00:00:00:01,ip=10.0.0.2 10.0.0.1' ]\n");
+	assert_non_null(strstr(
+		c, "\"vifs\":[{\"backend\":null,\"ip\":[],\"mac\":null},"
+		   "{\"backend\":\"lan\",\"ip\":[\"10.0.0.2\",\"10.0.0.1\"],"
+		   "\"mac\":\"02:ab:00:00:00:01\"}],"));
+	free(c);
 	c = canonical_of(DEF "serial = 'file:/log'\nvsock = on\n");
 	assert_non_null(
 		strstr(c, "\"serial\":\"file\",\"serial_path\":\"/log\""));
@@ -478,7 +488,7 @@ static void test_config_canonical(void **state)
 	c = canonical_of("name = 'a'\nmemory = 64\nkernel = '/k'\n");
 	assert_string_equal(
 		c,
-		"{\"cmdline\":\"\",\"disks\":[],\"form\":\"bulkhead-vm-config/1\","
+		"{\"cmdline\":\"\",\"disks\":[],\"form\":\"bulkhead-vm-config/2\","
 		"\"hmx\":true,\"hmx_rules\":[],\"kernel\":\"/k\",\"memory_mib\":64,"
 		"\"name\":\"a\",\"ramdisk\":null,\"role\":\"guest\",\"serial\":"
 		"\"pty\",\"serial_path\":null,\"vcpus\":1,\"vifs\":[],\"vsock\":"

@@ -9,6 +9,7 @@
 #include "toolstack_test.h"
 
 #include <bulkhead/hmx.h>
+#include <bulkhead/hmx_net.h>
 
 #include <errno.h>
 #include <setjmp.h>
@@ -362,6 +363,106 @@ static void expect_invalid(struct test_vm *const *tvms, size_t n,
 		fail_msg("got \"%s\", wanted \"%s\"", err, want);
 }
 
+#define NET0 HMX_NET_APORT(0)
+#define NET1 HMX_NET_APORT(1)
+
+/* A vif is its own port pair with its backend, both ways, nothing wider. */
+static void test_vifs(void **state)
+{
+	static const char *const guard[] = { "reject name=bad -> myself",
+					     NULL };
+	struct test_vm web, ndvm, other;
+	struct test_vm *vms[] = { &ndvm, &web, &other };
+	struct policy_vif vifs[2] = { { "ndvm", 3, 7, 9 },
+				      { "lan2", 9, 7, 13 } };
+	const struct policy_origin *o;
+	struct policy_set *set;
+
+	(void)state;
+	test_vm_init(&ndvm, "ndvm", 3, VM_ROLE_NDVM, true, guard);
+	test_vm_init(&web, "web", 5, VM_ROLE_GUEST, true, NULL);
+	test_vm_init(&other, "other", 6, VM_ROLE_GUEST, true, NULL);
+	web.vm.vifs = vifs;
+	web.vm.nvifs = 2;
+	set = test_compile(vms, 3);
+	/* The reject names no running VM; vif 0 is two entries; vif 1's
+	 * backend is not running: nothing. */
+	assert_int_equal(set->nentries, 2);
+	assert_entry(set, 0, 5, NET0, 3, NET0, POLICY_ACCEPT);
+	assert_entry(set, 1, 3, NET0, 5, NET0, POLICY_ACCEPT);
+	assert_int_equal(set->norigins, 3);
+	o = &set->origins[set->entries[0].origin];
+	assert_ptr_equal(o, &set->origins[set->entries[1].origin]);
+	assert_int_equal(o->kind, POLICY_ORIGIN_VIF);
+	assert_string_equal(policy_origin_list(o), "vif");
+	assert_string_equal(o->vm_name, "web");
+	assert_int_equal(o->vm_domid, 5);
+	assert_string_equal(o->source, "web.cfg");
+	assert_int_equal(o->line, 7);
+	assert_int_equal(o->column, 9);
+	assert_int_equal(o->rule_index, 0);
+	assert_int_equal(o->action, POLICY_ACCEPT);
+	assert_int_equal(o->nentries, 2);
+	assert_string_equal(
+		o->text,
+		"vif 0 to backend ndvm: hmxnet port 4294836224 (HMX_NET_APORT(0)) both ways");
+	o = &set->origins[2];
+	assert_int_equal(o->kind, POLICY_ORIGIN_VIF);
+	assert_int_equal(o->rule_index, 1);
+	assert_int_equal(o->nentries, 0);
+	assert_int_equal(set->origins[0].kind, POLICY_ORIGIN_RULE);
+	assert_string_equal(policy_origin_list(&set->origins[0]), "hmx_rules");
+
+	assert_int_equal(decide(set, 5, NET0, 3, NET0), POLICY_ACCEPT);
+	assert_int_equal(decide(set, 3, NET0, 5, NET0), POLICY_ACCEPT);
+	/* Nothing wider: other ports, other peers, crossed ports. */
+	assert_int_equal(decide(set, 5, NET1, 3, NET1), POLICY_REJECT);
+	assert_int_equal(decide(set, 5, NET0, 3, NET1), POLICY_REJECT);
+	assert_int_equal(decide(set, 5, 1, 3, NET0), POLICY_REJECT);
+	assert_int_equal(decide(set, 6, NET0, 3, NET0), POLICY_REJECT);
+	assert_int_equal(decide(set, 3, NET0, 6, NET0), POLICY_REJECT);
+	assert_int_equal(decide(set, 5, NET0, 6, NET0), POLICY_REJECT);
+	assert_int_equal(decide(set, 3, NET0, 0, NET0), POLICY_REJECT);
+	policy_set_free(set);
+
+	/* The backend replaced under another domid: the guest's front=
+	 * names the old one, so nothing is opened to either. */
+	ndvm.vm.domid = 4;
+	set = test_compile(vms, 3);
+	assert_int_equal(set->nentries, 0);
+	assert_int_equal(set->origins[1].nentries, 0);
+	assert_int_equal(decide(set, 5, NET0, 4, NET0), POLICY_REJECT);
+	policy_set_free(set);
+
+	/* Vif 1 too, once lan2 runs at the domid it was given. */
+	ndvm.vm.domid = 3;
+	test_vm_init(&other, "lan2", 9, VM_ROLE_SERVICE, true, NULL);
+	set = test_compile(vms, 3);
+	assert_int_equal(set->nentries, 4);
+	assert_entry(set, 2, 5, NET1, 9, NET1, POLICY_ACCEPT);
+	assert_entry(set, 3, 9, NET1, 5, NET1, POLICY_ACCEPT);
+	assert_int_equal(decide(set, 5, NET0, 9, NET0), POLICY_REJECT);
+	policy_set_free(set);
+
+	/* A reject in the backend's file beats the vif, like any accept. */
+	{
+		static const char *const shut[] = { "reject name=web -> myself",
+						    NULL };
+
+		test_vm_init(&ndvm, "ndvm", 3, VM_ROLE_NDVM, true, shut);
+		set = test_compile(vms, 3);
+		assert_int_equal(decide(set, 5, NET0, 3, NET0), POLICY_REJECT);
+		assert_int_equal(decide(set, 3, NET0, 5, NET0), POLICY_ACCEPT);
+		policy_set_free(set);
+	}
+
+	/* A backend without HMX is no backend. */
+	test_vm_init(&ndvm, "ndvm", 3, VM_ROLE_NDVM, false, NULL);
+	set = test_compile(vms, 3);
+	assert_int_equal(decide(set, 5, NET0, 3, NET0), POLICY_REJECT);
+	policy_set_free(set);
+}
+
 static void test_invalid_running_sets(void **state)
 {
 	static const char *const rules[] = { "myself -> host", NULL };
@@ -401,6 +502,25 @@ static void test_invalid_running_sets(void **state)
 	b.rules[0].rule.dst.sel = POLICY_SEL_NAME;
 	strcpy(b.rules[0].rule.dst.name, "bad name");
 	expect_invalid(ab, 2, "rule 0 is malformed");
+	{
+		struct policy_vif vif = { "a", 3, 1, 1 };
+
+		test_vm_init(&b, "b", 4, VM_ROLE_GUEST, false, NULL);
+		b.vm.vifs = &vif;
+		b.vm.nvifs = 1;
+		expect_invalid(ab, 2, "VM b: has vifs but no HMX device");
+		b.vm.hmx = true;
+		b.vm.nvifs = VIF_PER_VM_MAX + 1;
+		expect_invalid(ab, 2, "VM b: vifs malformed");
+		b.vm.nvifs = 1;
+		b.vm.vifs = NULL;
+		expect_invalid(ab, 2, "VM b: vifs malformed");
+		b.vm.vifs = &vif;
+		vif.backend = "any";
+		expect_invalid(ab, 2, "VM b: vif 0 has no valid backend");
+		vif.backend = NULL;
+		expect_invalid(ab, 2, "VM b: vif 0 has no valid backend");
+	}
 	test_vm_init(&b, "b", 4, VM_ROLE_GUEST, true, rules);
 	b.vm.rules = NULL;
 	expect_invalid(ab, 2, "VM b: rules missing");
@@ -500,10 +620,13 @@ static const char *const templates[] = {
 static void test_matches_reference_semantics(void **state)
 {
 	enum { NVM = 6, ROUNDS = 300 };
-	static const uint32_t ports[] = { 1, 80, 5555, 7 };
+	static const uint32_t ports[] = { 1, 80, 5555, HMX_NET_APORT(0),
+					  HMX_NET_APORT(1) };
+	const size_t nports = sizeof(ports) / sizeof(*ports);
 	static const char *const names[NVM] = { "v0", "v1", "v2",
 						"v3", "v4", "v5" };
 	const char *rules[NVM][5];
+	struct policy_vif vifs[NVM][2];
 	struct test_vm t[NVM];
 	struct policy_vm vms[NVM];
 	uint32_t seed = 1;
@@ -530,6 +653,16 @@ static void test_matches_reference_semantics(void **state)
 				     (enum vm_role)(lcg(&seed) % VM_ROLE_COUNT),
 				     hmx, hmx ? rules[i] : NULL);
 			vms[i] = t[i].vm;
+			/* Vifs to any of the names, at a domid that may or
+			 * may not be the backend's. */
+			for (size_t n = 0; hmx && n < 2; n++)
+				vifs[i][n] = (struct policy_vif){
+					names[lcg(&seed) % NVM],
+					(uint16_t)(3 + lcg(&seed) % (4 * NVM)),
+					1, 1
+				};
+			vms[i].vifs = vifs[i];
+			vms[i].nvifs = hmx ? lcg(&seed) % 3 : 0;
 		}
 		assert_int_equal(
 			policy_compile(vms, nvm, &set, err, sizeof(err)), 0);
@@ -538,8 +671,8 @@ static void test_matches_reference_semantics(void **state)
 				uint16_t sd = s == nvm ? 0 : vms[s].domid;
 				uint16_t dd = d == nvm ? 0 : vms[d].domid;
 
-				for (size_t sp = 0; sp < 4; sp++) {
-					for (size_t dp = 0; dp < 4; dp++) {
+				for (size_t sp = 0; sp < nports; sp++) {
+					for (size_t dp = 0; dp < nports; dp++) {
 						struct policy_flow flow = {
 							sd, ports[sp], dd,
 							ports[dp]
@@ -581,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_rejects_before_accepts),
 		cmocka_unit_test(test_first_match_within_group),
 		cmocka_unit_test(test_compile_is_pure),
+		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_invalid_running_sets),
 		cmocka_unit_test(test_entry_bound),
 		cmocka_unit_test(test_from_vmcfg),

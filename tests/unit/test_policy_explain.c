@@ -252,7 +252,7 @@ static void test_render_text(void **state)
 		"    2  accept  web(3):*     host:5555    web.cfg:10 web hmx_rules[0] \"myself -> host:5555\"\n"
 		"    -  reject  any:*        any:*        default deny\n"
 		"\n"
-		"Rules without effect now (they name no running VM with HMX):\n"
+		"Rules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n"
 		"  web.cfg:11 web hmx_rules[1] \"myself -> name=db:5432\"\n");
 	free(text);
 }
@@ -345,6 +345,7 @@ static void test_json(void **state)
 	assert_string_equal(get_str(o, "file"), "db.cfg");
 	assert_int_equal(get_int(o, "line"), 10);
 	assert_int_equal(get_int(o, "column"), 3);
+	assert_string_equal(get_str(o, "kind"), "hmx_rules");
 	assert_int_equal(get_int(o, "rule_index"), 0);
 	assert_string_equal(get_str(o, "rule"), "name=web -> myself:5432");
 	assert_string_equal(get_str(o, "action"), "accept");
@@ -361,6 +362,72 @@ static void test_json(void **state)
 	json_object_put(root);
 }
 
+/* A vif's entries: explained, shown and in JSON as the vif's. */
+static void test_vif_origin(void **state)
+{
+	struct test_vm web, ndvm;
+	struct test_vm *both[] = { &ndvm, &web };
+	struct policy_vif vifs[] = { { "ndvm", 3, 8, 9 },
+				     { "gone", 7, 8, 13 } };
+	struct json_object *root, *o;
+	struct policy_set *set;
+	char *text;
+
+	(void)state;
+	test_vm_init(&ndvm, "ndvm", 3, VM_ROLE_NDVM, true, NULL);
+	test_vm_init(&web, "web", 5, VM_ROLE_GUEST, true, NULL);
+	web.vm.vifs = vifs;
+	web.vm.nvifs = 2;
+	set = test_compile(both, 2);
+	explain_is(
+		set, "web:4294836224", "ndvm:4294836224",
+		"flow: web(5) port 4294836224 -> ndvm(3) port 4294836224\n"
+		"decision: accept\n"
+		"by: entry #1 of 2: accept web(5):4294836224 -> ndvm(3):4294836224\n"
+		"vif: \"vif 0 to backend ndvm: hmxnet port 4294836224 (HMX_NET_APORT(0)) both ways\"\n"
+		"from: VM web, vif[0], web.cfg:8:9\n");
+	explain_is(
+		set, "ndvm:4294836224", "web:4294836224",
+		"flow: ndvm(3) port 4294836224 -> web(5) port 4294836224\n"
+		"decision: accept\n"
+		"by: entry #2 of 2: accept ndvm(3):4294836224 -> web(5):4294836224\n"
+		"vif: \"vif 0 to backend ndvm: hmxnet port 4294836224 (HMX_NET_APORT(0)) both ways\"\n"
+		"from: VM web, vif[0], web.cfg:8:9\n");
+	explain_is(
+		set, "web:4294836225", "ndvm:4294836225",
+		"flow: web(5) port 4294836225 -> ndvm(3) port 4294836225\n"
+		"decision: reject\n"
+		"by: default deny (none of the 2 entries matches this flow)\n");
+
+	assert_int_equal(policy_set_render_text(set, &text), 0);
+	assert_string_equal(
+		text,
+		"HMX firewall: 2 entries, first match wins, default deny\n"
+		"    #  ACTION  SOURCE              DESTINATION         FROM\n"
+		"    1  accept  web(5):4294836224   ndvm(3):4294836224  web.cfg:8 web vif[0] \"vif 0 to backend ndvm: hmxnet port 4294836224 (HMX_NET_APORT(0)) both ways\"\n"
+		"    2  accept  ndvm(3):4294836224  web(5):4294836224   web.cfg:8 web vif[0] \"vif 0 to backend ndvm: hmxnet port 4294836224 (HMX_NET_APORT(0)) both ways\"\n"
+		"    -  reject  any:*               any:*               default deny\n"
+		"\n"
+		"Rules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n"
+		"  web.cfg:8 web vif[1] \"vif 1 to backend gone: hmxnet port 4294836225 (HMX_NET_APORT(1)) both ways\"\n");
+	free(text);
+
+	root = policy_set_to_json(set);
+	assert_non_null(root);
+	o = json_object_array_get_idx(get_array(root, "origins"), 0);
+	assert_string_equal(get_str(o, "kind"), "vif");
+	assert_string_equal(get_str(o, "vm"), "web");
+	assert_int_equal(get_int(o, "rule_index"), 0);
+	assert_int_equal(get_int(o, "line"), 8);
+	assert_int_equal(get_int(o, "column"), 9);
+	assert_int_equal(get_int(o, "entries"), 2);
+	o = json_object_array_get_idx(get_array(root, "origins"), 1);
+	assert_int_equal(get_int(o, "rule_index"), 1);
+	assert_int_equal(get_int(o, "entries"), 0);
+	json_object_put(root);
+	policy_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_flow_parse),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_vif_origin),
 		cmocka_unit_test(test_render_empty),
 		cmocka_unit_test(test_json),
 	};

@@ -97,7 +97,7 @@ static const char rich_cfg[] =
 	"disk = [ 'images/root.img,raw,xvda,rw', 'phy:/dev/vg/data,xvdc,r',\n"
 	"  'format=qcow2, vdev=xvdb, target=images/b,c.qcow2',\n"
 	"  'backendtype=vhost-user,vdev=hdd,target=qsd.sock' ]\n"
-	"vif = [ 'bridge=br0', '' ]\n"
+	"vif = [ 'backend=lan, mac=02:00:00:00:00:01, ip=10.0.0.1', '' ]\n"
 	"hmx_rules = [ 'myself -> host:5555', 'reject any -> myself:22',\n"
 	"  'type=ndvm -> myself', 'myself -> name=ndvm:2000',\n"
 	"  'myself -> name=ghost', 'any:7 -> myself:7',\n"

@@ -52,7 +52,7 @@ static void test_all_keys(void **state)
 		       "hmx_rules = [ 'type=guest -> myself:53' ]\n"
 		       "autostart = yes\nserial = 'file:logs/ndvm.log'\n"
 		       "disk = [ 'file:/srv/ndvm.img,xvda,w' ]\n"
-		       "vif = [ 'bridge=xenbr0' ]\nvsock = on\n");
+		       "vif = [ 'backend=upstream' ]\nvsock = on\n");
 	assert_string_equal(cfg->name, "ndvm-1");
 	assert_int_equal(cfg->role, VM_ROLE_NDVM);
 	assert_int_equal(cfg->memory_mib, 1024);
@@ -71,8 +71,8 @@ static void test_all_keys(void **state)
 	assert_string_equal(cfg->disks[0].vdev, "xvda");
 	assert_false(cfg->disks[0].readonly);
 	assert_int_equal(cfg->nvifs, 1);
-	assert_string_equal(cfg->vifs[0], "bridge=xenbr0");
-	assert_int_equal(cfg->nwarnings, 1);
+	assert_string_equal(cfg->vifs[0].backend, "upstream");
+	assert_int_equal(cfg->nwarnings, 0);
 	vmcfg_free(cfg);
 }
 
@@ -631,66 +631,51 @@ static void test_hmx_rules_bound(void **state)
 	free(text);
 }
 
+/* The list's shape; each element's syntax is test_vif_spec.c's. */
 static void test_vif(void **state)
 {
-	char text[2400], *p, msg[700];
+	char text[2400], *p;
 	struct vmcfg *cfg;
 
 	(void)state;
 	cfg = parse_with(
-		"vif = [ '', 'mac=00:16:3e:00:00:01, bridge=br0,', ',,trusted',\n"
-		"  'untrusted,type=vif,model=e1000,rate=10Mb/s@20ms' ]\n");
+		"vif = [ '', 'mac=00:16:3e:00:00:01, backend=lan,', ',,untrusted',\n"
+		"  'untrusted,type=vif,model=hmxnet' ]\n");
 	assert_int_equal(cfg->nvifs, 4);
-	assert_string_equal(cfg->vifs[0], "");
-	assert_string_equal(cfg->vifs[1], "mac=00:16:3e:00:00:01, bridge=br0,");
-	assert_string_equal(cfg->vifs[3],
-			    "untrusted,type=vif,model=e1000,rate=10Mb/s@20ms");
-	/* Kept, but nothing will use them yet: the caller is told. */
-	assert_int_equal(cfg->nwarnings, 1);
-	assert_int_equal(cfg->warnings[0].line, 4);
-	assert_int_equal(cfg->warnings[0].column, 1);
-	cfg_error_format(&cfg->warnings[0], msg, sizeof(msg));
-	assert_string_equal(
-		msg,
-		"web.cfg:4:1: vif: networking is not implemented yet; 4 vifs ignored");
-	vmcfg_free(cfg);
-	cfg = parse_with("vif = [ '' ]\n");
-	cfg_error_format(&cfg->warnings[0], msg, sizeof(msg));
-	assert_string_equal(
-		msg,
-		"web.cfg:4:1: vif: networking is not implemented yet; 1 vif ignored");
+	assert_string_equal(cfg->vifs[0].backend, "");
+	assert_string_equal(cfg->vifs[1].backend, "lan");
+	assert_true(cfg->vifs[1].has_mac);
+	assert_int_equal(cfg->vifs[3].line, 5);
+	/* Vifs are built now: nothing to warn about. */
+	assert_int_equal(cfg->nwarnings, 0);
 	vmcfg_free(cfg);
 	cfg = parse_with("vif = []\n");
-	assert_int_equal(cfg->nwarnings, 0);
+	assert_int_equal(cfg->nvifs, 0);
 	vmcfg_free(cfg);
 
 	parse_with_fails(
 		"vif = bridge\n", 4, 7,
-		"vif: expected a list of quoted vif specs [ \"bridge=br0\", ... ] (\"\" for a default vif), got bridge");
+		"vif: expected a list of quoted vif specs [ \"backend=ndvm\", ... ] (\"\" for a vif on the default NDVM), got bridge");
 	parse_with_fails(
-		"vif = [ 'a=1', on ]\n", 4, 16,
+		"vif = [ 'ip=10.0.0.1', on ]\n", 4, 24,
 		"vif: expected a quoted string as each list element, got on");
 	parse_with_fails(
-		"vif = [ 'bridge=br0', 'mac=1,bridge' ]\n", 4, 23,
-		"web.cfg:4:23: vif[1]: \"mac=1,bridge\": expected key=value (xl's only flags are trusted and untrusted) (at character 7 of the spec)");
+		"vif = [ 'backend=a', 'ip=1,bridge' ]\n", 4, 22,
+		"web.cfg:4:22: vif[1]: \"ip=1,bridge\": ip: \"1\" is not an IPv4 address such as 10.0.0.5 (at character 4 of the spec)");
 	parse_with_fails(
 		"vif = [ ' =x' ]\n", 4, 9,
-		"vif[0]: \" =x\": expected key=value, the key a lower-case word such as mac or bridge (at character 2 of the spec)");
-	parse_with_fails(
-		"vif = [ 'Mac=1' ]\n", 4, 9,
-		"the key a lower-case word such as mac or bridge (at character 1");
-	parse_with_fails("vif = [ 'ip=1,\xc3\xa9=2' ]\n", 4, 9,
-			 "(at character 6 of the spec)");
-	parse_with_fails(
-		"vif = [ 'a=1','a=1','a=1','a=1','a=1','a=1','a=1','a=1','a=1' ]\n",
-		4, 57, "vif: expected at most 8 entries, got \"a=1\"");
-	p = text + sprintf(text, "vif = [ 'a=");
-	memset(p, 'v', VMCFG_SPEC_MAX - 2);
-	strcpy(p + VMCFG_SPEC_MAX - 2, "' ]\n");
+		"vif[0]: \" =x\": expected key=value, the key a lower-case word such as backend or mac (at character 2 of the spec)");
+	parse_with_fails("vif = [ 'ip=1.2.3.4,\xc3\xa9=2' ]\n", 4, 9,
+			 "(at character 12 of the spec)");
+	parse_with_fails("vif = [ '','','','','','','','','' ]\n", 4, 33,
+			 "vif: expected at most 8 entries, got \"\"");
+	p = text + sprintf(text, "vif = [ 'backend=a");
+	memset(p, ' ', VMCFG_SPEC_MAX - 9);
+	strcpy(p + VMCFG_SPEC_MAX - 9, "' ]\n");
 	cfg = parse_with(text);
-	assert_int_equal(strlen(cfg->vifs[0]), VMCFG_SPEC_MAX);
+	assert_string_equal(cfg->vifs[0].backend, "a");
 	vmcfg_free(cfg);
-	strcpy(p + VMCFG_SPEC_MAX - 2, "v' ]\n");
+	strcpy(p + VMCFG_SPEC_MAX - 9, " ' ]\n");
 	parse_with_fails(text, 4, 9,
 			 "vif: expected a vif spec of at most 1024 bytes");
 }
