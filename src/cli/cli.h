@@ -58,6 +58,7 @@ int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_block_list(int argc, char **argv);
+int cmd_network_list(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);

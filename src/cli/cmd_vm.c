@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Lifecycle verbs: create, start, list, pause, unpause, shutdown,
- * destroy, reboot. */
+ * destroy, reboot; and the lists of a VM's devices. */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -269,6 +269,38 @@ int cmd_block_list(int argc, char **argv)
 			     "[]");
 	} else {
 		text = render_disk_table(disks);
+		if (text)
+			fputs(text, stdout);
+		free(text);
+	}
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
+int cmd_network_list(int argc, char **argv)
+{
+	struct json_object *reply = NULL, *vifs;
+	bool json = false;
+	char *text;
+	int r = json_option(argc, argv, &json);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return cli_usage_err(argv[0], "expected one VM name");
+	r = cli_call("vm.network", name_args(argv[optind]), NULL, 0, &reply,
+		     NULL, NULL);
+	if (r != EXIT_OK)
+		return r;
+	vifs = jget(reply, "vifs", json_type_array);
+	if (json) {
+		puts(vifs ? json_object_to_json_string_ext(
+				    vifs,
+				    JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE) :
+			    "[]");
+	} else {
+		text = render_vif_table(vifs);
 		if (text)
 			fputs(text, stdout);
 		free(text);

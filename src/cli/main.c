@@ -40,6 +40,18 @@ const struct verb cli_verbs[] = {
 	  "and state (running, exited, connected; off while the VM is stopped).\n"
 	  "\n"
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
+	{ "network-list", cmd_network_list, "list a VM's network interfaces",
+	  "usage: bulkhead network-list [--json] NAME\n"
+	  "\n"
+	  "Lists the vifs of VM NAME (its vif = [ ... ], docs/vm-config.md), as\n"
+	  "xl network-list does: the vif's number (hmxN in the guest), its\n"
+	  "backend VM and that VM's domid, the MAC (the one given with mac=,\n"
+	  "or the one hmxnet derives, 02:48:4d:DOMID:N), the addresses of ip=,\n"
+	  "and the state: up (the backend runs at the domid the guest was\n"
+	  "given), backend-stopped, backend-moved (restarted under another\n"
+	  "domid: restart the guest), or off while NAME is not running.\n"
+	  "\n"
+	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
 	{ "measure", cmd_measure, "show what was measured when a VM started",
 	  "usage: bulkhead measure [--json | --eventlog] NAME\n"
 	  "\n"
@@ -152,7 +164,7 @@ static void usage(FILE *out)
 		"\n"
 		"Verbs:\n");
 	for (const struct verb *v = cli_verbs; v->name; v++)
-		fprintf(out, "  %-10s %s\n", v->name, v->summary);
+		fprintf(out, "  %-12s %s\n", v->name, v->summary);
 	fprintf(out,
 		"\n"
 		"Options:\n"

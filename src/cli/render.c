@@ -14,6 +14,9 @@
 
 #include "toolstack/jget.h"
 
+/* The addresses of one vif, comma-separated: 8 of at most 15 bytes. */
+#define VIF_IPS_TEXT (8 * 16)
+
 /* A growing string; on ENOMEM it stays NULL and appends do nothing. */
 struct sbuf {
 	char *s;
@@ -211,6 +214,46 @@ char *render_disk_table(struct json_object *disks)
 		vals[6] = jget_str(d, "backend") ?: "?";
 		vals[7] = pid;
 		vals[8] = jget_str(d, "state") ?: "?";
+		table_row(&t, vals);
+	}
+	table_render(&t, &b);
+	return sb_take(&b);
+}
+
+char *render_vif_table(struct json_object *vifs)
+{
+	struct table t = { .ncols = 6 };
+	struct sbuf b = { 0 };
+	static const char *const head[] = { "IDX", "BACKEND", "BE-ID",
+					    "MAC", "IP",      "STATE" };
+
+	t.right[0] = t.right[2] = true;
+	table_row(&t, head);
+	for (size_t i = 0; vifs && i < json_object_array_length(vifs); i++) {
+		struct json_object *v = json_object_array_get_idx(vifs, i);
+		struct json_object *ips = jget(v, "ip", json_type_array);
+		char idx[24], be[24] = "-", ip[VIF_IPS_TEXT] = "";
+		const char *vals[6];
+		int64_t x = jget_int(v, "backend_domid", -1);
+		size_t used = 0;
+
+		snprintf(idx, sizeof(idx), "%" PRId64, jget_int(v, "index", 0));
+		if (x >= 0)
+			snprintf(be, sizeof(be), "%" PRId64, x);
+		for (size_t k = 0; ips && k < json_object_array_length(ips) &&
+				   used < sizeof(ip);
+		     k++)
+			used += (size_t)snprintf(
+				ip + used, sizeof(ip) - used, "%s%s",
+				k ? "," : "",
+				json_object_get_string(
+					json_object_array_get_idx(ips, k)));
+		vals[0] = idx;
+		vals[1] = jget_str(v, "backend") ?: "(default ndvm)";
+		vals[2] = be;
+		vals[3] = jget_str(v, "mac") ?: "(derived)";
+		vals[4] = ip[0] ? ip : "-";
+		vals[5] = jget_str(v, "state") ?: "?";
 		table_row(&t, vals);
 	}
 	table_render(&t, &b);

@@ -18,6 +18,8 @@ void render_duration(uint64_t ms, char *buf, size_t len);
 char *render_vm_table(struct json_object *vms);
 /* A VM's disks as `bulkhead block-list` prints them. */
 char *render_disk_table(struct json_object *disks);
+/* A VM's vifs (a vm.network reply's "vifs") as `bulkhead network-list`. */
+char *render_vif_table(struct json_object *vifs);
 
 /* The `bulkhead policy show` text of a policy.show reply (malloc'd). */
 char *render_policy(struct json_object *reply);

@@ -119,6 +119,31 @@ static void test_disk_table(void **state)
 	json_object_put(disks);
 }
 
+static void test_vif_table(void **state)
+{
+	struct json_object *vifs = json_tokener_parse(
+		"[{\"index\":0,\"backend\":\"ndvm\",\"backend_domid\":3,"
+		"\"mac\":\"02:16:3e:00:00:01\",\"ip\":[\"10.0.0.5\",\"10.0.0.6\"],"
+		"\"state\":\"up\"},"
+		"{\"index\":1,\"backend\":\"lan\",\"backend_domid\":12,"
+		"\"mac\":\"02:48:4d:00:05:01\",\"ip\":[],"
+		"\"state\":\"backend-moved\"},"
+		"{\"index\":2,\"backend\":null,\"backend_domid\":null,"
+		"\"mac\":null,\"ip\":[],\"state\":\"off\"}]");
+	char *t;
+
+	(void)state;
+	t = render_vif_table(vifs);
+	assert_string_equal(
+		t,
+		"IDX  BACKEND         BE-ID  MAC                IP                 STATE\n"
+		"  0  ndvm                3  02:16:3e:00:00:01  10.0.0.5,10.0.0.6  up\n"
+		"  1  lan                12  02:48:4d:00:05:01  -                  backend-moved\n"
+		"  2  (default ndvm)      -  (derived)          -                  off\n");
+	free(t);
+	json_object_put(vifs);
+}
+
 static void test_policy_text(void **state)
 {
 	struct json_object *reply = json_tokener_parse(
@@ -134,7 +159,9 @@ static void test_policy_text(void **state)
 		"{\"vm\":\"b\",\"file\":\"/v/b.cfg\",\"line\":5,\"rule_index\":0,"
 		"\"rule\":\"myself -> host:5555\",\"entries\":1},"
 		"{\"vm\":\"b\",\"file\":\"/v/b.cfg\",\"line\":6,\"rule_index\":1,"
-		"\"rule\":\"myself -> name=db:1\",\"entries\":0}],"
+		"\"rule\":\"myself -> name=db:1\",\"entries\":0},"
+		"{\"kind\":\"vif\",\"vm\":\"b\",\"file\":\"/v/b.cfg\",\"line\":7,"
+		"\"rule_index\":0,\"rule\":\"vif 0 to backend gone\",\"entries\":0}],"
 		"\"domains\":[{\"domid\":3,\"name\":\"a\"},"
 		"{\"domid\":4,\"name\":\"b\"}]},"
 		"\"stats\":{\"generation\":7,\"nrules\":2,\"default_denied\":9,"
@@ -166,6 +193,7 @@ static void test_policy_text(void **state)
 		"\n"
 		"Rules without effect now (they name no running VM with HMX, or a vif's backend is not running):\n"
 		"  /v/b.cfg:6 b hmx_rules[1] \"myself -> name=db:1\"\n"
+		"  /v/b.cfg:7 b vif[0] \"vif 0 to backend gone\"\n"
 		"\n"
 		"Audit log (refused operations), last 2 of 2:\n"
 		"TIME          OP             SOURCE     DESTINATION  DECIDED BY\n"
@@ -194,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_render_duration),
 		cmocka_unit_test(test_vm_table),
 		cmocka_unit_test(test_disk_table),
+		cmocka_unit_test(test_vif_table),
 		cmocka_unit_test(test_policy_text),
 	};
 

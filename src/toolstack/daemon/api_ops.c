@@ -561,6 +561,8 @@ static void op_quit(struct req *rq)
 
 void api_policy_show(struct bhd *d, struct api_client *c, int64_t id,
 		     struct json_object *req);
+void api_vm_network(struct bhd *d, struct api_client *c, int64_t id,
+		    struct json_object *req);
 void api_policy_check(struct bhd *d, struct api_client *c, int64_t id,
 		      struct json_object *req);
 
@@ -602,6 +604,8 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 		op_logs(&rq);
 	else if (!strcmp(op, "vm.measure"))
 		api_vm_measure(d, c, rq.id, o);
+	else if (!strcmp(op, "vm.network"))
+		api_vm_network(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.show"))
 		api_policy_show(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.check"))

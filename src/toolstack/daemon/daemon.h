@@ -16,6 +16,8 @@
 
 struct json_object;
 struct policy_set;
+struct policy_vif;
+struct vif_inst;
 struct api_client;
 struct waiter;
 
@@ -105,6 +107,21 @@ void vm_process_events(struct bhd *d);
 int bhd_reconcile(struct bhd *d, char *err, size_t errlen);
 void bhd_autostart(struct bhd *d);
 void bhd_hv_lost(struct bhd *d);
+
+/* vifs.c */
+/*
+ * Chooses the backend of each of cfg's vifs among the defined VMs into
+ * vifs[0..cfg->nvifs) (vif_plan_backends()). 0, or -1 with err saying
+ * which vif and backend and why the start is refused.
+ */
+int vifs_connect(struct bhd *d, const struct vmcfg *cfg, struct vif_inst *vifs,
+		 char *err, size_t errlen);
+/* The domid r's start asks for: its last one if r may be a backend
+ * (role ndvm or service) and no domain has it; else 0 (any). */
+uint16_t vifs_domid_wish(struct bhd *d, const struct vmrec *r,
+			 const struct vmcfg *cfg);
+/* r's vifs as the policy compiler takes them, into out; their count. */
+size_t vifs_policy(const struct vmrec *r, struct policy_vif *out);
 
 /* policy_push.c */
 int policy_push(struct bhd *d, char *err, size_t errlen);

@@ -136,13 +136,16 @@ static struct json_object *devices_json(const struct vmcfg *cfg, int first)
 }
 
 /*
- * Creates r's domain paused, its disks' back ends first. Returns its
- * domid or a negative errno; on failure no device model is left.
+ * Creates r's domain paused, its disks' back ends first, its vifs
+ * connected as vifs says. Returns its domid or a negative errno; on
+ * failure no device model is left.
  */
 static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
-		     char *err, size_t errlen)
+		     const struct vif_inst *vifs, char *err, size_t errlen)
 {
 	struct json_object *args, *reply;
+	uint16_t domid = vifs_domid_wish(d, r, cfg);
+	char *cmdline;
 	int fds[3 + VMCFG_DISKS_MAX], nfds = 0, kfd, ifd = -1, cfd, ret;
 	uint8_t kernel_sha[MEASURE_SHA256_BYTES],
 		initrd_sha[MEASURE_SHA256_BYTES];
@@ -155,11 +158,17 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		cfg_error_format(&cfg->warnings[i], text, sizeof(text));
 		bh_warn("vm %s: %s", cfg->name, text);
 	}
+	/* What the guest boots with, measured: the vifs' parameters too. */
+	cmdline = vif_plan_cmdline(cfg, vifs, err, errlen);
+	if (!cmdline)
+		return -EINVAL;
 	/* Sealed copies: what the hypervisor loads is what was measured. */
 	kfd = measure_copy_sealed("kernel", cfg->kernel, max, kernel_sha, err,
 				  errlen);
-	if (kfd < 0)
+	if (kfd < 0) {
+		free(cmdline);
 		return -ENOENT;
+	}
 	fds[nfds++] = kfd;
 	if (cfg->ramdisk) {
 		ifd = measure_copy_sealed("ramdisk", cfg->ramdisk, max,
@@ -170,7 +179,7 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		}
 		fds[nfds++] = ifd;
 	}
-	if (measure_launch_begin(d, cfg, kernel_sha,
+	if (measure_launch_begin(d, cfg, cmdline, kernel_sha,
 				 cfg->ramdisk ? initrd_sha : NULL, &mlog, err,
 				 errlen)) {
 		ret = -EPERM;
@@ -187,9 +196,12 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 			       json_object_new_int64(cfg->memory_mib));
 	json_object_object_add(args, "vcpus",
 			       json_object_new_int64(cfg->vcpus));
-	if (cfg->cmdline[0])
+	if (cmdline[0])
 		json_object_object_add(args, "cmdline",
-				       json_object_new_string(cfg->cmdline));
+				       json_object_new_string(cmdline));
+	if (domid)
+		json_object_object_add(args, "domid",
+				       json_object_new_int(domid));
 	json_object_object_add(args, "kernel_fd", json_object_new_int(0));
 	if (ifd >= 0)
 		json_object_object_add(args, "initrd_fd",
@@ -279,6 +291,7 @@ out:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	measure_log_release(&mlog);
+	free(cmdline);
 	return ret;
 }
 
@@ -350,6 +363,7 @@ int vm_parse_snapshot(struct vmrec *r, char *err, size_t errlen)
 int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
 	     char *err, size_t errlen)
 {
+	struct vif_inst vifs[VIF_PER_VM_MAX] = { 0 };
 	struct vmrec_snapshot s = { 0 };
 	struct vmcfg *cfg = NULL;
 	int domid;
@@ -381,12 +395,18 @@ int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
 			 r->def_path, cfg->name, r->name);
 		goto fail;
 	}
-	domid = hv_create(d, r, cfg, err, errlen);
+	/* Refused before anything runs if a vif has no running backend. */
+	if (vifs_connect(d, cfg, vifs, err, errlen))
+		goto fail;
+	domid = hv_create(d, r, cfg, vifs, err, errlen);
 	if (domid < 0)
 		goto fail;
 	r->active = true;
 	r->started = false;
 	r->domid = (uint16_t)domid;
+	r->last_domid = r->domid;
+	memcpy(r->vifs, vifs, sizeof(r->vifs));
+	r->nvifs = cfg->nvifs;
 	r->seq = d->next_seq++;
 	r->snap = s;
 	r->cfg = cfg;

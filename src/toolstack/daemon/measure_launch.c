@@ -197,6 +197,7 @@ static int add_event(struct measure_log *log, enum measure_what what,
 }
 
 int measure_launch_begin(struct bhd *d, const struct vmcfg *cfg,
+			 const char *cmdline,
 			 const uint8_t kernel[MEASURE_SHA256_BYTES],
 			 const uint8_t *initrd, struct measure_log *log,
 			 char *err, size_t errlen)
@@ -212,9 +213,9 @@ int measure_launch_begin(struct bhd *d, const struct vmcfg *cfg,
 	    add_event(log, MEASURE_INITRD, initrd, cfg->ramdisk, err, errlen))
 		return -1;
 	/* The bytes the guest sees at its command line's address. */
-	if (measure_sha256(cfg->cmdline, strlen(cfg->cmdline), digest))
+	if (measure_sha256(cmdline, strlen(cmdline), digest))
 		goto nomem;
-	if (add_event(log, MEASURE_CMDLINE, digest, cfg->cmdline, err, errlen))
+	if (add_event(log, MEASURE_CMDLINE, digest, cmdline, err, errlen))
 		return -1;
 	r = measure_config_canonical(cfg, &text, &len);
 	if (r) {

@@ -52,10 +52,13 @@ int measure_copy_sealed(const char *what, const char *path, uint64_t max,
 
 /*
  * Step 1: starts log (empty on entry) with the kernel, the initrd
- * (initrd NULL: none), the command line and the definition, and checks
- * cfg's pins on them. 0, or -1 with err set (a mismatch audited).
+ * (initrd NULL: none), the command line the guest boots with (cfg's with
+ * the vifs' hmxnet parameters, vif_plan_cmdline()) and the definition,
+ * and checks cfg's pins on them. 0, or -1 with err set (a mismatch
+ * audited).
  */
 int measure_launch_begin(struct bhd *d, const struct vmcfg *cfg,
+			 const char *cmdline,
 			 const uint8_t kernel[MEASURE_SHA256_BYTES],
 			 const uint8_t *initrd, struct measure_log *log,
 			 char *err, size_t errlen);

@@ -80,6 +80,7 @@ int policy_push(struct bhd *d, char *err, size_t errlen)
 {
 	struct vmrec **run = NULL;
 	struct policy_vm *pv = NULL;
+	struct policy_vif *pvifs = NULL;
 	struct policy_set *set = NULL;
 	struct json_object *args, *reply, *rules;
 	size_t n = 0, cap = 0;
@@ -103,10 +104,14 @@ int policy_push(struct bhd *d, char *err, size_t errlen)
 	if (n)
 		qsort(run, n, sizeof(*run), cmp_seq);
 	pv = calloc(n ? n : 1, sizeof(*pv));
-	if (!pv)
+	pvifs = calloc(n ? n * VIF_PER_VM_MAX : 1, sizeof(*pvifs));
+	if (!pv || !pvifs)
 		goto out;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		policy_vm_from_vmcfg(&pv[i], run[i]->cfg, run[i]->domid);
+		pv[i].vifs = pvifs + i * VIF_PER_VM_MAX;
+		pv[i].nvifs = vifs_policy(run[i], pvifs + i * VIF_PER_VM_MAX);
+	}
 	r = policy_compile(pv, n, &set, err, errlen);
 	if (r < 0)
 		goto out;
@@ -161,6 +166,7 @@ out:
 		bh_err("policy: %s", err);
 	}
 	policy_set_free(set);
+	free(pvifs);
 	free(pv);
 	free(run);
 	return r;

@@ -35,6 +35,8 @@ void vmrec_clear_instance(struct vmrec *r)
 	vmcfg_free(r->cfg);
 	r->cfg = NULL;
 	disks_free(r);
+	memset(r->vifs, 0, sizeof(r->vifs));
+	r->nvifs = 0;
 	r->active = false;
 	r->started = false;
 	r->domid = 0;
@@ -96,7 +98,13 @@ struct json_object *vmrec_to_json(const struct vmrec *r)
 		json_object_object_add(o, "snapshot", s);
 		if (r->ndisks)
 			json_object_object_add(o, "disks", disks_state_json(r));
+		if (r->nvifs)
+			json_object_object_add(
+				o, "vifs", vif_insts_json(r->vifs, r->nvifs));
 	}
+	if (r->last_domid)
+		json_object_object_add(o, "last_domid",
+				       json_object_new_int(r->last_domid));
 	add_str(o, "stop_reason", r->stop_reason);
 	add_str(o, "stop_detail", r->stop_detail);
 	json_object_object_add(
@@ -167,8 +175,9 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 {
 	const char *name, *def_path, *reason, *detail;
 	const char *text = NULL, *source = NULL, *base_dir = NULL;
-	struct json_object *snap = NULL, *disks = NULL;
-	uint64_t domid, seq;
+	struct json_object *snap = NULL, *disks = NULL, *vifs = NULL;
+	uint64_t domid, seq, last_domid;
+	int nvifs = 0;
 	struct vmrec *r;
 
 	if (!json_object_is_type(o, json_type_object) ||
@@ -187,8 +196,10 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 	    !get_bool(o, "active", &r->active) ||
 	    !get_str(o, "stop_reason", false, &reason) ||
 	    !get_str(o, "stop_detail", false, &detail) ||
-	    !get_u64(o, "guest_reboots", UINT64_MAX >> 1, &r->guest_reboots))
+	    !get_u64(o, "guest_reboots", UINT64_MAX >> 1, &r->guest_reboots) ||
+	    !get_u64(o, "last_domid", HMX_DOMID_LAST_GUEST, &last_domid))
 		goto bad;
+	r->last_domid = (uint16_t)last_domid;
 	if (!dup_str(&r->def_path, def_path))
 		goto nomem;
 	vmrec_set_stop(r, reason ? reason : "", detail);
@@ -205,8 +216,11 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 		    !get_str(snap, "base_dir", true, &base_dir) ||
 		    base_dir[0] != '/' ||
 		    !get(o, "disks", json_type_array, false, &disks) ||
-		    disks_from_state(r, disks) < 0)
+		    disks_from_state(r, disks) < 0 ||
+		    !get(o, "vifs", json_type_array, false, &vifs) ||
+		    (vifs && (nvifs = vif_insts_from_json(vifs, r->vifs)) < 0))
 			goto bad;
+		r->nvifs = (size_t)nvifs;
 		r->domid = (uint16_t)domid;
 		r->seq = seq;
 		if (!dup_str(&r->snap.text, text) ||

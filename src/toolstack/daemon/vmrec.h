@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "toolstack/daemon/vif_plan.h"
 #include "toolstack/vm.h"
 
 struct json_object;
@@ -44,6 +45,13 @@ struct vmrec {
 	struct vmcfg *cfg; /* snap parsed; NULL when not active */
 	struct disk_inst *disks; /* the instance's disks (disks.h) */
 	size_t ndisks;
+	/* Where the instance's vifs were connected at its start (vifs.c). */
+	struct vif_inst vifs[VIF_PER_VM_MAX];
+	size_t nvifs;
+
+	/* The domid of the last instance, 0 before the first: a backend
+	 * asks for it again so its guests' hmxnet.front= stays right. */
+	uint16_t last_domid;
 
 	/* Why the last instance stopped; "" before the first stop. */
 	char stop_reason[VMREC_REASON_MAX];
