@@ -128,11 +128,15 @@ def test_debian_guest_disks(tmp_path):
         cfg.write_text(XL_CFG.format(kernel=fetch_kernel("kernel"),
                                      initrd=initrd, root=root, tools=tools,
                                      qsd=qsd.socket))
+        # xl's vif = [ '' ] is a vif on the default NDVM, which must run.
+        ts.mini("ndvm", role="ndvm")
+        ts.ok("start", "ndvm")
         r = ts.cli("create", cfg)
         assert r.returncode == 0, r.stderr
-        # xl's vif is accepted and said to do nothing yet.
-        assert "1 vif ignored" in r.stderr
+        assert "warning" not in r.stderr, r.stderr
         name = "example.pvhlinux"
+        assert [(v["backend"], v["state"]) for v in json.loads(
+            ts.ok("network-list", "--json", name))] == [("ndvm", "up")]
         ts.mini("bystander")
         ts.ok("start", "bystander")
         disks = json.loads(ts.ok("block-list", "--json", name))
