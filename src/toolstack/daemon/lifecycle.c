@@ -144,7 +144,7 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		     const struct vif_inst *vifs, char *err, size_t errlen)
 {
 	struct json_object *args, *reply;
-	uint16_t domid = vifs_domid_wish(d, r, cfg);
+	uint16_t domid;
 	char *cmdline;
 	int fds[3 + VMCFG_DISKS_MAX], nfds = 0, kfd, ifd = -1, cfd, ret;
 	uint8_t kernel_sha[MEASURE_SHA256_BYTES],
@@ -199,9 +199,6 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 	if (cmdline[0])
 		json_object_object_add(args, "cmdline",
 				       json_object_new_string(cmdline));
-	if (domid)
-		json_object_object_add(args, "domid",
-				       json_object_new_int(domid));
 	json_object_object_add(args, "kernel_fd", json_object_new_int(0));
 	if (ifd >= 0)
 		json_object_object_add(args, "initrd_fd",
@@ -239,6 +236,11 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		json_object_object_add(args, "hmx",
 				       json_object_new_boolean(cfg->hmx));
 	clear_stale(d, cfg->name);
+	/* After clear_stale: a stopped domain of this VM may hold it. */
+	domid = vifs_domid_wish(d, r, cfg);
+	if (domid)
+		json_object_object_add(args, "domid",
+				       json_object_new_int(domid));
 	/* Last: nothing before can fail with a device model running. */
 	if (disks_attach(d, r, cfg, fds + nfds, err, errlen)) {
 		ret = -EIO;
