@@ -29,6 +29,9 @@
 static char *front;
 module_param(front, charp, 0444);
 MODULE_PARM_DESC(front, "Backend domids, one per vif: hmx0 to the first");
+static char *mac;
+module_param(mac, charp, 0444);
+MODULE_PARM_DESC(mac, "Addresses of front='s vifs, in order; empty: default");
 static char *back;
 module_param(back, charp, 0444);
 MODULE_PARM_DESC(back, "Guests served, DOMID[:VIF],...: a vifD.N each");
@@ -509,7 +512,31 @@ static void hmxnet_mac(struct hmxnet *n, u8 *mac)
 	mac[5] = n->vif;
 }
 
-static struct hmxnet *hmxnet_add(u16 peer, u32 vif, bool is_back)
+/*
+ * The i-th entry of mac=, if it is there and not empty, into addr: 1; an
+ * absent or empty entry: 0 (the default address); a bad one: -EINVAL.
+ */
+static int hmxnet_mac_param(unsigned int i, u8 *addr)
+{
+	const char *p = mac;
+	size_t len;
+
+	for (; p && i; i--) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (!p || !*p || *p == ',')
+		return 0;
+	len = strchrnul(p, ',') - p;
+	if (len != 3 * ETH_ALEN - 1 || !mac_pton(p, addr) ||
+	    !is_valid_ether_addr(addr))
+		return -EINVAL;
+	return 1;
+}
+
+static struct hmxnet *hmxnet_add(u16 peer, u32 vif, bool is_back,
+				 const u8 *addr)
 {
 	struct net_device *ndev;
 	struct hmxnet *n;
@@ -541,7 +568,10 @@ static struct hmxnet *hmxnet_add(u16 peer, u32 vif, bool is_back)
 			    NETIF_F_TSO6 | NETIF_F_TSO_ECN;
 	ndev->features = ndev->hw_features | NETIF_F_RXCSUM;
 	netif_set_tso_max_size(ndev, HMX_NET_FRAME_MAX - ETH_HLEN - VLAN_HLEN);
-	hmxnet_mac(n, mac);
+	if (addr)
+		ether_addr_copy(mac, addr);
+	else
+		hmxnet_mac(n, mac);
 	eth_hw_addr_set(ndev, mac);
 	netif_carrier_off(ndev);
 	ret = register_netdev(ndev);
@@ -608,7 +638,7 @@ static void hmxnet_serve_work(struct work_struct *work)
 
 		mutex_unlock(&hmxnet_devs_mutex);
 		if (!hmxnet_find(HMX_NET_APORT(vif), domid)) {
-			n = hmxnet_add(domid, vif, true);
+			n = hmxnet_add(domid, vif, true, NULL);
 			if (IS_ERR(n)) {
 				pr_warn("hmxnet: vif%u.%u: %ld\n", domid, vif,
 					PTR_ERR(n));
@@ -694,6 +724,8 @@ static int hmxnet_parse(const char *list, bool is_back)
 	while ((tok = strsep(&p, ",")) && !ret) {
 		char *vif_s = strchr(tok, ':');
 		unsigned int domid, vif = is_back ? 0 : i;
+		u8 addr[ETH_ALEN];
+		int has_addr = is_back ? 0 : hmxnet_mac_param(i, addr);
 
 		if (vif_s)
 			*vif_s++ = '\0';
@@ -707,17 +739,36 @@ static int hmxnet_parse(const char *list, bool is_back)
 			ret = -EINVAL;
 			break;
 		}
+		if (has_addr < 0) {
+			pr_err("hmxnet: mac: bad entry %u (want a unicast XX:XX:XX:XX:XX:XX)\n",
+			       i);
+			ret = -EINVAL;
+			break;
+		}
 		if (hmxnet_find(HMX_NET_APORT(vif), domid)) {
 			pr_err("hmxnet: %s: domain %u vif %u twice\n",
 			       is_back ? "back" : "front", domid, vif);
 			ret = -EINVAL;
 			break;
 		}
-		n = hmxnet_add(domid, vif, is_back);
+		n = hmxnet_add(domid, vif, is_back, has_addr ? addr : NULL);
 		ret = PTR_ERR_OR_ZERO(n);
 		i++;
 	}
 	kfree(copy);
+	/* An address for a vif that does not exist is a mistake: say so. */
+	if (!ret && !is_back && mac && *mac) {
+		unsigned int entries = 1;
+		const char *c;
+
+		for (c = mac; *c; c++)
+			entries += *c == ',';
+		if (entries > i) {
+			pr_err("hmxnet: mac: %u entries for %u vifs\n", entries,
+			       i);
+			ret = -EINVAL;
+		}
+	}
 	return ret;
 }
 
@@ -733,6 +784,10 @@ static int __init hmxnet_init(void)
 	if (serve > HMXNET_SERVE_MAX) {
 		pr_err("hmxnet: serve=%u: at most %u\n", serve,
 		       HMXNET_SERVE_MAX);
+		return -EINVAL;
+	}
+	if (mac && *mac && (!front || !*front)) {
+		pr_err("hmxnet: mac= without front=\n");
 		return -EINVAL;
 	}
 	ret = hmxnet_parse(front, false);
