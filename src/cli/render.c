@@ -294,6 +294,12 @@ char *render_vm_table(struct json_object *vms)
 		else if (jget_int(v, "domid", -1) < 0 && reason)
 			snprintf(info, sizeof(info), "%s%s%s", reason,
 				 detail[0] ? ": " : "", detail);
+		else if (jget_int(v, "crash_restarts", 0) > 0)
+			snprintf(info, sizeof(info),
+				 "%" PRId64 " crash restarts, %" PRId64
+				 " guest reboots",
+				 jget_int(v, "crash_restarts", 0),
+				 jget_int(v, "guest_reboots", 0));
 		else if (jget_int(v, "guest_reboots", 0) > 0)
 			snprintf(info, sizeof(info),
 				 "%" PRId64 " guest reboots",

@@ -255,6 +255,41 @@ static int apply_role(struct builder *b, const struct cfg_setting *s)
 	return 0;
 }
 
+static int apply_on_crash(struct builder *b, const struct cfg_setting *s)
+{
+	/* xl's other actions, and why Bulkhead has none of them. */
+	static const char *const refused[][2] = {
+		{ "preserve", "a crashed VM's memory is never kept" },
+		{ "coredump-destroy", "guest memory is never dumped" },
+		{ "coredump-restart", "guest memory is never dumped" },
+		{ "rename-restart", "a VM keeps its name" },
+		{ "soft-reset", "there is no soft reset" },
+	};
+	const struct cfg_value *v = &s->value;
+
+	b->on_crash_setting = s;
+	if (v->kind == CFG_VAL_STRING && !strcmp(v->text, "destroy")) {
+		b->cfg->on_crash = VMCFG_ON_CRASH_DESTROY;
+		return 0;
+	}
+	if (v->kind == CFG_VAL_STRING && !strcmp(v->text, "restart")) {
+		b->cfg->on_crash = VMCFG_ON_CRASH_RESTART;
+		return 0;
+	}
+	for (size_t i = 0; v->kind == CFG_VAL_STRING &&
+			   i < sizeof(refused) / sizeof(*refused);
+	     i++) {
+		if (!strcmp(v->text, refused[i][0])) {
+			cfg_error_set(
+				b->err, b->file, v->line, v->column,
+				"on_crash: \"%s\" is an xl action Bulkhead does not support (%s): use \"destroy\" or \"restart\"",
+				refused[i][0], refused[i][1]);
+			return -EINVAL;
+		}
+	}
+	return vmcfg_bad_value(b, s->key, v, "\"destroy\" or \"restart\"");
+}
+
 static int parse_bool(struct builder *b, const struct cfg_setting *s, bool *out)
 {
 	static const char *const yes[] = { "on", "yes", "true", "1" };
@@ -384,15 +419,25 @@ static int apply_rules(struct builder *b, const struct cfg_setting *s)
 
 /* In the order the unknown-key message lists them. */
 static const struct key_spec keys[] = {
-	{ "name", apply_name },		  { "role", apply_role },
-	{ "type", apply_type },		  { "memory", apply_memory },
-	{ "vcpus", apply_vcpus },	  { "kernel", apply_kernel },
-	{ "ramdisk", apply_ramdisk },	  { "cmdline", apply_cmdline },
-	{ "root", apply_root },		  { "extra", apply_extra },
-	{ "disk", vmcfg_apply_disk },	  { "vif", vmcfg_apply_vif },
-	{ "serial", apply_serial },	  { "hmx", apply_hmx },
-	{ "hmx_rules", apply_rules },	  { "vsock", apply_vsock },
-	{ "autostart", apply_autostart }, { "measure_expect", vmcfg_expect },
+	{ "name", apply_name },
+	{ "role", apply_role },
+	{ "type", apply_type },
+	{ "memory", apply_memory },
+	{ "vcpus", apply_vcpus },
+	{ "kernel", apply_kernel },
+	{ "ramdisk", apply_ramdisk },
+	{ "cmdline", apply_cmdline },
+	{ "root", apply_root },
+	{ "extra", apply_extra },
+	{ "disk", vmcfg_apply_disk },
+	{ "vif", vmcfg_apply_vif },
+	{ "serial", apply_serial },
+	{ "hmx", apply_hmx },
+	{ "hmx_rules", apply_rules },
+	{ "vsock", apply_vsock },
+	{ "autostart", apply_autostart },
+	{ "on_crash", apply_on_crash },
+	{ "measure_expect", vmcfg_expect },
 };
 #define NKEYS (sizeof(keys) / sizeof(*keys))
 
@@ -529,6 +574,11 @@ static int check_complete(struct builder *b)
 			      b->hmx_setting->line);
 		return -EINVAL;
 	}
+	/* Service VMs others depend on come back by themselves. */
+	if (!b->on_crash_setting)
+		b->cfg->on_crash = cfg->role == VM_ROLE_GUEST ?
+					   VMCFG_ON_CRASH_DESTROY :
+					   VMCFG_ON_CRASH_RESTART;
 	ret = build_cmdline(b);
 	if (!ret)
 		ret = vmcfg_check_measure_expect(b);

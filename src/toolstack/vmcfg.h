@@ -36,6 +36,12 @@ enum vmcfg_serial {
 	VMCFG_SERIAL_NONE, /* no console; output discarded */
 };
 
+/* xl's on_crash: what the toolstack does when the VM crashes. */
+enum vmcfg_on_crash {
+	VMCFG_ON_CRASH_DESTROY, /* left stopped, the reason shown */
+	VMCFG_ON_CRASH_RESTART, /* started again, counted and logged */
+};
+
 struct vmcfg {
 	char *source; /* the file name as given, for messages and provenance */
 	char name[VM_NAME_MAX + 1];
@@ -51,6 +57,8 @@ struct vmcfg {
 	char *cmdline;
 	bool hmx; /* default true */
 	bool autostart; /* default false */
+	/* Default: restart for role ndvm and service, destroy for guests. */
+	enum vmcfg_on_crash on_crash;
 	bool vsock; /* default false: vsock's host end (needs hmx) */
 	enum vmcfg_serial serial; /* default pty */
 	char *serial_path; /* resolved, VMCFG_SERIAL_FILE only, else NULL */

@@ -17,6 +17,7 @@ struct builder {
 	/* Settings that later checks refer to; NULL when absent. */
 	const struct cfg_setting *hmx_setting;
 	const struct cfg_setting *vsock_setting;
+	const struct cfg_setting *on_crash_setting;
 	const struct cfg_setting *rules_setting;
 	const struct cfg_setting *cmdline_setting;
 	const struct cfg_setting *root_setting;

@@ -84,7 +84,6 @@ static const char *const xl_only_keys[] = {
 	"nomigrate",
 	"nr_spis",
 	"nx",
-	"on_crash",
 	"on_poweroff",
 	"on_reboot",
 	"on_soft_reset",

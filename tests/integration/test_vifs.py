@@ -61,15 +61,17 @@ def test_backend_must_be_a_running_backend(ts):
     ts.mini("web", vif=["backend=ndvm"])
     start_fails(ts, "web",
                 "vif 0: backend ndvm: no VM of that name is defined")
+    # A stopped backend is started first, for its guest.
     ts.mini("ndvm", role="ndvm")
-    start_fails(ts, "web",
-                "vif 0: backend ndvm is not running: start it first")
+    ts.ok("start", "web")
+    assert ts.vm("ndvm")["state"] == "running"
+    assert network(ts, "web")[0]["state"] == "up"
+    ts.ok("destroy", "web")
 
     # A guest is no backend, running or not.
     ts.mini("other")
     ts.ok("start", "other")
     ts.mini("web2", vif=["", "backend=other"])
-    ts.ok("start", "ndvm")
     start_fails(ts, "web2", 'vif 1: backend other has role "guest"; '
                 'a backend has role "ndvm" or "service"')
 
@@ -85,8 +87,8 @@ def test_backend_must_be_a_running_backend(ts):
     ts.ok("start", "web3")
     assert network(ts, "web3")[0]["backend"] == "vpn"
     # Nothing of a refused start is left behind.
-    assert ts.vm("web")["state"] == "off"
-    assert not (ts.state / "measure" / "web.eventlog").exists()
+    assert ts.vm("web2")["state"] == "off"
+    assert not (ts.state / "measure" / "web2.eventlog").exists()
 
 
 def test_default_backend(ts):
@@ -284,3 +286,79 @@ def test_bad_specs_are_located(ts, tmp_path):
     assert r.returncode == 3 and "no VM named" in r.stderr
     assert (f'{cfg}:2:9: vif[0]: "type=ioemu": type: ioemu is a NIC '
             "emulated by a device model") in ts.daemon_log.read_text()
+
+
+def test_backends_start_first_chains_and_loops(ts):
+    """Starting a guest starts the service VMs its vifs need, theirs
+    too (guest -> vpn -> ndvm); backends that need each other are
+    refused, and nothing of them is left running."""
+    ts.mini("ndvm", role="ndvm")
+    ts.mini("vpn", role="service", vif=["backend=ndvm"])
+    ts.mini("web", vif=["backend=vpn"])
+    ts.ok("start", "web")
+    vms = ts.vms()
+    assert [vms[n]["state"] for n in ("ndvm", "vpn", "web")] == \
+        ["running"] * 3
+    # Started in dependency order: each backend's domid came first.
+    assert vms["ndvm"]["domid"] < vms["vpn"]["domid"] < vms["web"]["domid"]
+    assert [v["state"] for v in network(ts, "vpn") + network(ts, "web")] \
+        == ["up", "up"]
+
+    ts.mini("s1", role="service", vif=["backend=s2"])
+    ts.mini("s2", role="service", vif=["backend=s1"])
+    r = ts.cli("start", "s1")
+    assert r.returncode == EXIT_ERROR, r.stderr
+    assert "(or in a loop) are not started for you" in r.stderr, r.stderr
+    vms = ts.vms()
+    assert {vms["s1"]["state"], vms["s2"]["state"]} <= {"off", "stopped"}
+
+
+def crash(ts, name):
+    """Crashes the miniguest (triple fault) and waits for the stop, or
+    for the restart that follows it."""
+    before = ts.vm(name)["crash_restarts"]
+    ts.console_send(name, b"c")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        v = ts.vm(name)
+        if v["crash_restarts"] != before or v["state"] != "running":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{name} did not crash")
+
+
+def test_service_vm_crash_restarts(ts):
+    """on_crash = "restart", the default of service VMs: a crashed NDVM
+    comes back under its domid, counted, audited, its guest's vifs up
+    again; a crash loop is left stopped. Guests default to destroy."""
+    ts.mini("ndvm", role="ndvm")
+    ts.mini("web", vif=["backend=ndvm"])
+    ts.ok("start", "web")
+    nd = ts.vm("ndvm")["domid"]
+    for n in range(1, 6):
+        size = ts.console_log("ndvm").stat().st_size
+        crash(ts, "ndvm")
+        v = ts.wait_state("ndvm", "running")
+        assert (v["domid"], v["crash_restarts"]) == (nd, n), v
+        ts.wait_log("ndvm", "miniguest: up", after=size)
+        assert network(ts, "web")[0]["state"] == "up"
+    assert "5 crash restarts" in ts.ok("list", "ndvm")
+    show = json.loads(ts.ok("policy", "show", "--json", "--audit", "64"))
+    kinds = [e["kind"] for e in show["audit"]["entries"]]
+    assert kinds.count("vm.crash-restart") == 5, kinds
+    # The sixth crash within five minutes: a loop, left stopped.
+    crash(ts, "ndvm")
+    v = ts.wait_state("ndvm", "stopped")
+    assert (v["stop_reason"], v["crash_restarts"]) == ("crash", 5), v
+    show = json.loads(ts.ok("policy", "show", "--json", "--audit", "64"))
+    loop = [e for e in show["audit"]["entries"] if e["kind"] == "vm.crash-loop"]
+    assert len(loop) == 1 and "left stopped" in loop[0]["rule_text"], loop
+    assert network(ts, "web")[0]["state"] == "backend-stopped"
+
+    # A guest stays stopped by default, restarts when it says so.
+    crash(ts, "web")
+    assert ts.wait_state("web", "stopped")["crash_restarts"] == 0
+    ts.mini("web", vif=["backend=ndvm"], on_crash="restart")
+    ts.ok("start", "web")  # and its NDVM again, first
+    crash(ts, "web")
+    assert ts.wait_state("web", "running")["crash_restarts"] == 1

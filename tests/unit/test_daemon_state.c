@@ -99,6 +99,7 @@ static void test_vmrec_round_trip(void **state)
 	r->snap.source = strdup("/etc/bulkhead/vms/web.cfg");
 	r->snap.base_dir = strdup("/etc/bulkhead/vms");
 	r->guest_reboots = 3;
+	r->crash_restarts = 4;
 	vmrec_set_stop(r, "reboot", "reset through the ACPI reset register");
 	o = vmrec_to_json(r);
 	back = vmrec_from_json(o, err, sizeof(err));
@@ -110,6 +111,7 @@ static void test_vmrec_round_trip(void **state)
 	assert_int_equal(back->domid, 17);
 	assert_int_equal(back->seq, 42);
 	assert_int_equal(back->guest_reboots, 3);
+	assert_int_equal(back->crash_restarts, 4);
 	assert_string_equal(back->snap.text, r->snap.text);
 	assert_string_equal(back->snap.base_dir, "/etc/bulkhead/vms");
 	assert_string_equal(back->stop_reason, "reboot");
@@ -127,6 +129,27 @@ static void test_vmrec_round_trip(void **state)
 	assert_null(back->snap.text);
 	json_object_put(o);
 	vmrec_free(back);
+	vmrec_free(r);
+}
+
+/* A burst of crash restarts within the window, then no more. */
+static void test_crash_restart_window(void **state)
+{
+	struct vmrec *r = vmrec_new("ndvm");
+	const uint64_t s = 1000000000ull;
+
+	(void)state;
+	for (int i = 0; i < VMREC_CRASH_BURST; i++)
+		assert_true(vmrec_crash_restart_allowed(r, 1000 * s + i * s));
+	assert_false(vmrec_crash_restart_allowed(r, 1010 * s));
+	assert_false(vmrec_crash_restart_allowed(r, 1299 * s));
+	/* The first restart falls out of the window: one more allowed. */
+	assert_true(vmrec_crash_restart_allowed(r, 1300 * s));
+	assert_false(vmrec_crash_restart_allowed(r, 1300 * s + 1));
+	/* Long after: a fresh burst. */
+	for (int i = 0; i < VMREC_CRASH_BURST; i++)
+		assert_true(vmrec_crash_restart_allowed(r, 9000 * s + i));
+	assert_false(vmrec_crash_restart_allowed(r, 9001 * s));
 	vmrec_free(r);
 }
 
@@ -177,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_plan_domid_mismatch_and_unrecorded),
 		cmocka_unit_test(test_plan_empty),
 		cmocka_unit_test(test_vmrec_round_trip),
+		cmocka_unit_test(test_crash_restart_window),
 		cmocka_unit_test(test_vmrec_malformed),
 	};
 

@@ -76,6 +76,46 @@ static void test_backends(void **state)
 	assert_string_equal(out[2].backend, "ndvm");
 }
 
+/* The stopped backends a start must begin with, each once, in vif order. */
+static void test_stopped_backends(void **state)
+{
+	const char *names[VIF_PER_VM_MAX];
+	struct vmcfg *cfg;
+
+	(void)state;
+	cfg = parse_ok("name = 'me'\nmemory = 64\nkernel = '/k'\n"
+		       "vif = [ 'backend=lan', 'backend=ndvm', 'backend=lan',"
+		       " 'backend=dark', 'backend=web', 'backend=broken',"
+		       " 'backend=nosuch' ]\n");
+	/* Running, without HMX, a guest, unparsed, undefined: not ours. */
+	assert_int_equal(vif_plan_stopped_backends(cfg, vms, NVMS, names,
+						   VIF_PER_VM_MAX),
+			 1);
+	assert_string_equal(names[0], "lan");
+	assert_int_equal(vif_plan_stopped_backends(cfg, vms, NVMS, names, 0),
+			 0);
+	vmcfg_free(cfg);
+	/* The default NDVM, when it is the only one and stopped. */
+	cfg = parse_ok("name = 'me'\nmemory = 64\nkernel = '/k'\n"
+		       "vif = [ '' ]\n");
+	assert_int_equal(vif_plan_stopped_backends(cfg, vms + 2, 1, names,
+						   VIF_PER_VM_MAX),
+			 1);
+	assert_string_equal(names[0], "lan");
+	/* Ambiguous: left for vif_plan_backends() to explain. */
+	assert_int_equal(vif_plan_stopped_backends(cfg, vms, NVMS, names,
+						   VIF_PER_VM_MAX),
+			 0);
+	vmcfg_free(cfg);
+	/* Never the VM itself. */
+	cfg = parse_ok("name = 'lan'\nrole = 'ndvm'\nmemory = 64\n"
+		       "kernel = '/k'\nvif = [ 'backend=ndvm' ]\n");
+	assert_int_equal(vif_plan_stopped_backends(cfg, vms + 2, 1, names,
+						   VIF_PER_VM_MAX),
+			 0);
+	vmcfg_free(cfg);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -236,6 +276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_stopped_backends),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_cmdline_too_long),

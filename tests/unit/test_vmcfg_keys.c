@@ -95,7 +95,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	parse_with_fails(
 		"memroy = 64\n", 4, 1,
-		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart and measure_expect");
+		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart, on_crash and measure_expect");
 	parse_with_fails("hmx_rule = []\n", 4, 1,
 			 "hmx_rule: unknown key (did you mean hmx_rules?)");
 	parse_with_fails("Name = 'x'\n", 4, 1,
@@ -120,7 +120,6 @@ static void test_xl_keys(void **state)
 		"on_poweroff",
 		"on_reboot",
 		"on_watchdog",
-		"on_crash",
 		"on_soft_reset",
 		"uuid",
 		"seclabel",
@@ -395,6 +394,43 @@ static void test_role(void **state)
 	parse_with_fails("role = 'guests'\n", 4, 8, "got \"guests\"");
 	parse_with_fails("role = 'pvh'\n", 4, 8, "got \"pvh\"");
 	assert_string_equal(vm_role_name((enum vm_role)7), "invalid");
+}
+
+/* xl's on_crash: destroy or restart; the default follows the role. */
+static void test_on_crash(void **state)
+{
+	static const struct {
+		const char *text;
+		enum vmcfg_on_crash want;
+	} cases[] = {
+		{ "", VMCFG_ON_CRASH_DESTROY },
+		{ "role = 'ndvm'\n", VMCFG_ON_CRASH_RESTART },
+		{ "role = 'service'\n", VMCFG_ON_CRASH_RESTART },
+		{ "on_crash = 'restart'\n", VMCFG_ON_CRASH_RESTART },
+		{ "on_crash = \"destroy\"\nrole = 'ndvm'\n",
+		  VMCFG_ON_CRASH_DESTROY },
+		{ "role = 'ndvm'\non_crash = 'destroy'\n",
+		  VMCFG_ON_CRASH_DESTROY },
+	};
+	struct vmcfg *cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		cfg = parse_with(cases[i].text);
+		assert_int_equal(cfg->on_crash, cases[i].want);
+		vmcfg_free(cfg);
+	}
+	parse_with_fails(
+		"on_crash = 'preserve'\n", 4, 12,
+		"on_crash: \"preserve\" is an xl action Bulkhead does not support (a crashed VM's memory is never kept): use \"destroy\" or \"restart\"");
+	parse_with_fails("on_crash = 'coredump-restart'\n", 4, 12,
+			 "guest memory is never dumped");
+	parse_with_fails("on_crash = 'rename-restart'\n", 4, 12,
+			 "a VM keeps its name");
+	parse_with_fails(
+		"on_crash = restart\n", 4, 12,
+		"on_crash: expected \"destroy\" or \"restart\", got restart");
+	parse_with_fails("on_crash = 'Restart'\n", 4, 12, "got \"Restart\"");
 }
 
 /* type is xl's guest type; the role it used to hold has its own key. */
@@ -745,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_path_length),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_role),
+		cmocka_unit_test(test_on_crash),
 		cmocka_unit_test(test_type),
 		cmocka_unit_test(test_root_and_extra),
 		cmocka_unit_test(test_booleans),

@@ -186,6 +186,7 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 		jadd_str(o, "stop_detail", r->stop_detail);
 	}
 	jadd_int(o, "guest_reboots", (int64_t)r->guest_reboots);
+	jadd_int(o, "crash_restarts", (int64_t)r->crash_restarts);
 	if (r->active)
 		json_object_object_add(o, "disks", disks_json(r));
 	else if (cfg)

@@ -32,6 +32,8 @@ enum bhd_err {
 };
 
 struct bhd {
+	/* vifs_start_backends() calls under way: bounds a backend chain. */
+	unsigned int backend_start_depth;
 	/* Paths, all absolute. */
 	char *state_dir;
 	char *config_dir;
@@ -116,6 +118,14 @@ void bhd_hv_lost(struct bhd *d);
  */
 int vifs_connect(struct bhd *d, const struct vmcfg *cfg, struct vif_inst *vifs,
 		 char *err, size_t errlen);
+/*
+ * Starts the stopped backends cfg's vifs need (and theirs, at most
+ * VIFS_BACKEND_CHAIN_MAX deep), so service VMs run before the guests
+ * that need them. 0, or -1 with err naming the backend that failed.
+ */
+#define VIFS_BACKEND_CHAIN_MAX 4u
+int vifs_start_backends(struct bhd *d, const struct vmcfg *cfg, char *err,
+			size_t errlen);
 /* The domid r's start asks for: its last one if r may be a backend
  * (role ndvm or service) and no domain has it; else 0 (any). */
 uint16_t vifs_domid_wish(struct bhd *d, const struct vmrec *r,

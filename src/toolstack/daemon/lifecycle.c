@@ -397,8 +397,9 @@ int vm_start(struct bhd *d, struct vmrec *r, struct vmrec_snapshot *snap,
 			 r->def_path, cfg->name, r->name);
 		goto fail;
 	}
-	/* Refused before anything runs if a vif has no running backend. */
-	if (vifs_connect(d, cfg, vifs, err, errlen))
+	/* Backends first; refused before anything runs if one is missing. */
+	if (vifs_start_backends(d, cfg, err, errlen) ||
+	    vifs_connect(d, cfg, vifs, err, errlen))
 		goto fail;
 	domid = hv_create(d, r, cfg, vifs, err, errlen);
 	if (domid < 0)
@@ -424,6 +425,38 @@ fail:
 }
 
 /*
+ * xl's on_crash = "restart" (the default of service VMs): whether this
+ * stop is a crash to start again from. Counted and audited either way;
+ * a crash loop is left stopped.
+ */
+static bool crash_restarts(struct bhd *d, struct vmrec *r, const char *reason,
+			   const char *detail)
+{
+	struct timespec now;
+	char why[VMREC_DETAIL_MAX + 96];
+
+	if (strcmp(reason, "crash") || r->shutdown_requested || !r->cfg ||
+	    r->cfg->on_crash != VMCFG_ON_CRASH_RESTART)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!vmrec_crash_restart_allowed(r,
+					 (uint64_t)now.tv_sec * 1000000000ull +
+						 (uint64_t)now.tv_nsec)) {
+		snprintf(why, sizeof(why),
+			 "crashed (%s) %d times within %llu s: left stopped",
+			 detail, VMREC_CRASH_BURST + 1,
+			 VMREC_CRASH_WINDOW_NS / 1000000000ull);
+		audit_toolstack(d, "vm.crash-loop", r->name, "on_crash", why);
+		return false;
+	}
+	r->crash_restarts++;
+	snprintf(why, sizeof(why), "crashed (%s): restart %llu", detail,
+		 (unsigned long long)r->crash_restarts);
+	audit_toolstack(d, "vm.crash-restart", r->name, "on_crash", why);
+	return true;
+}
+
+/*
  * The instance is gone (or going): forget it in the hypervisor unless
  * that is done, take it out of policy, and restart it if it rebooted.
  */
@@ -434,6 +467,7 @@ static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
 	bool restart = !r->shutdown_requested &&
 		       (reboot ||
 			(r->restart_pending && strcmp(reason, "crash") != 0));
+	bool crash_restart = crash_restarts(d, r, reason, detail);
 	struct vmrec_snapshot snap = { 0 };
 	char err[512];
 
@@ -445,6 +479,7 @@ static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
 	vsock_cleanup(d, r->name);
 	if (restart && reboot && !r->restart_pending)
 		r->guest_reboots++;
+	restart |= crash_restart;
 	if (restart) {
 		snap = r->snap;
 		memset(&r->snap, 0, sizeof(r->snap));
@@ -455,7 +490,8 @@ static void finish_stop(struct bhd *d, struct vmrec *r, const char *reason,
 		bh_err("policy after %s stopped: %s", r->name, err);
 	store_save(d);
 	if (restart) {
-		/* xl's on_reboot=restart: the same definition again. */
+		/* xl's on_reboot=restart (and on_crash=restart): the same
+		 * definition again. */
 		if (vm_start(d, r, &snap, err, sizeof(err)))
 			bh_err("vm %s: restart failed: %s", r->name, err);
 	}
@@ -559,7 +595,8 @@ void bhd_autostart(struct bhd *d)
 		free(text);
 		free(base);
 		vmcfg_free(cfg);
-		if (!autostart)
+		/* Already running as an earlier VM's backend. */
+		if (!autostart || r->active)
 			continue;
 		bh_info("vm %s: autostart", r->name);
 		if (vm_start(d, r, NULL, err, sizeof(err)))

@@ -122,6 +122,33 @@ int vif_plan_backends(const struct vmcfg *cfg, const struct vif_candidate *vms,
 	return 0;
 }
 
+size_t vif_plan_stopped_backends(const struct vmcfg *cfg,
+				 const struct vif_candidate *vms, size_t n,
+				 const char **out, size_t max)
+{
+	size_t count = 0;
+	char ignored[256];
+
+	for (size_t i = 0; i < cfg->nvifs; i++) {
+		const char *name = cfg->vifs[i].backend;
+		const struct vif_candidate *b =
+			name[0] ? find(vms, n, name) :
+				  default_ndvm(vms, n, i, ignored,
+					       sizeof(ignored));
+		bool listed = false;
+
+		if (!b || b->running || !b->known || !b->hmx ||
+		    !strcmp(b->name, cfg->name) ||
+		    (b->role != VM_ROLE_NDVM && b->role != VM_ROLE_SERVICE))
+			continue;
+		for (size_t j = 0; j < count; j++)
+			listed |= !strcmp(out[j], b->name);
+		if (!listed && count < max)
+			out[count++] = b->name;
+	}
+	return count;
+}
+
 /* Appends " KEY=V0,V1,..." to the stream. */
 static void param(FILE *f, bool *first, const char *key)
 {

@@ -45,6 +45,16 @@ int vif_plan_backends(const struct vmcfg *cfg, const struct vif_candidate *vms,
 		      size_t n, struct vif_inst *out, char *err, size_t errlen);
 
 /*
+ * The backends cfg's vifs name (or default to) that could serve them but
+ * are not running: defined, role ndvm or service, hmx on, not cfg's VM.
+ * Each is listed once, in vif order, into out[0..max); returns how many.
+ * Anything else wrong is left for vif_plan_backends() to say.
+ */
+size_t vif_plan_stopped_backends(const struct vmcfg *cfg,
+				 const struct vif_candidate *vms, size_t n,
+				 const char **out, size_t max);
+
+/*
  * The command line an instance boots with: cfg->cmdline, then
  * "hmxnet.front=D0,D1,..." (the backends' domids) when it has vifs,
  * "hmxnet.mac=M0,M1,..." when any vif has mac= (empty for the others),

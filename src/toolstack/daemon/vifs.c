@@ -18,6 +18,7 @@
 #include "toolstack/jget.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
+#include "util/log.h"
 
 #include <bulkhead/hmx_net.h>
 
@@ -44,43 +45,109 @@ static const struct vmcfg *definition(const struct vmrec *r,
 	return *parsed;
 }
 
+/* Every defined VM as a possible backend; free with candidates_free. */
+struct candidates {
+	struct vif_candidate *c;
+	struct vmcfg **parsed;
+	size_t n;
+};
+
+static void candidates_free(struct candidates *cs)
+{
+	for (size_t i = 0; cs->parsed && i < cs->n; i++)
+		vmcfg_free(cs->parsed[i]);
+	free(cs->parsed);
+	free(cs->c);
+}
+
+static int candidates_build(struct bhd *d, struct candidates *cs, char *err,
+			    size_t errlen)
+{
+	size_t n = 0;
+
+	for (struct vmrec *v = d->vms; v; v = v->next)
+		n++;
+	cs->n = 0;
+	cs->c = calloc(n ? n : 1, sizeof(*cs->c));
+	cs->parsed = calloc(n ? n : 1, sizeof(*cs->parsed));
+	if (!cs->c || !cs->parsed) {
+		candidates_free(cs);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (struct vmrec *v = d->vms; v; v = v->next, cs->n++) {
+		char why[512];
+		const struct vmcfg *def =
+			definition(v, &cs->parsed[cs->n], why, sizeof(why));
+		struct vif_candidate *c = &cs->c[cs->n];
+
+		c->name = v->name;
+		c->known = def != NULL;
+		c->role = def ? def->role : VM_ROLE_GUEST;
+		c->hmx = def && def->hmx;
+		c->running = v->active && v->started;
+		c->domid = v->domid;
+	}
+	return 0;
+}
+
 int vifs_connect(struct bhd *d, const struct vmcfg *cfg, struct vif_inst *vifs,
 		 char *err, size_t errlen)
 {
-	struct vif_candidate *c;
-	struct vmcfg **parsed;
-	size_t n = 0;
-	int ret = -1;
+	struct candidates cs;
+	int ret;
 
 	if (!cfg->nvifs)
 		return 0;
-	for (struct vmrec *v = d->vms; v; v = v->next)
-		n++;
-	c = calloc(n ? n : 1, sizeof(*c));
-	parsed = calloc(n ? n : 1, sizeof(*parsed));
-	if (!c || !parsed) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	n = 0;
-	for (struct vmrec *v = d->vms; v; v = v->next, n++) {
-		char why[512];
-		const struct vmcfg *def =
-			definition(v, &parsed[n], why, sizeof(why));
+	if (candidates_build(d, &cs, err, errlen))
+		return -1;
+	ret = vif_plan_backends(cfg, cs.c, cs.n, vifs, err, errlen);
+	candidates_free(&cs);
+	return ret;
+}
 
-		c[n].name = v->name;
-		c[n].known = def != NULL;
-		c[n].role = def ? def->role : VM_ROLE_GUEST;
-		c[n].hmx = def && def->hmx;
-		c[n].running = v->active && v->started;
-		c[n].domid = v->domid;
+int vifs_start_backends(struct bhd *d, const struct vmcfg *cfg, char *err,
+			size_t errlen)
+{
+	const char *names[VIF_PER_VM_MAX];
+	char copy[VIF_PER_VM_MAX][VM_NAME_MAX + 1];
+	struct candidates cs;
+	size_t n;
+	int ret = 0;
+
+	if (!cfg->nvifs)
+		return 0;
+	if (candidates_build(d, &cs, err, errlen))
+		return -1;
+	n = vif_plan_stopped_backends(cfg, cs.c, cs.n, names, VIF_PER_VM_MAX);
+	/* The names live in the records; copied before any start changes
+	 * what the candidates point at. */
+	for (size_t i = 0; i < n; i++)
+		snprintf(copy[i], sizeof(copy[i]), "%s", names[i]);
+	candidates_free(&cs);
+	/* A backend's own vifs may need a backend too: a chain, not a loop. */
+	if (n && d->backend_start_depth >= VIFS_BACKEND_CHAIN_MAX) {
+		snprintf(
+			err, errlen,
+			"backend %s: backends chained deeper than %u (or in a loop) are not started for you",
+			copy[0], VIFS_BACKEND_CHAIN_MAX);
+		return -1;
 	}
-	ret = vif_plan_backends(cfg, c, n, vifs, err, errlen);
-out:
-	for (size_t i = 0; parsed && i < n; i++)
-		vmcfg_free(parsed[i]);
-	free(parsed);
-	free(c);
+	d->backend_start_depth++;
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct vmrec *b = bhd_find(d, copy[i]);
+		char why[512];
+
+		if (!b || b->active)
+			continue;
+		bh_info("vm %s: starting backend %s first", cfg->name, copy[i]);
+		if (vm_start(d, b, NULL, why, sizeof(why))) {
+			snprintf(err, errlen, "backend %s did not start: %s",
+				 copy[i], why);
+			ret = -1;
+		}
+	}
+	d->backend_start_depth--;
 	return ret;
 }
 

@@ -110,6 +110,9 @@ struct json_object *vmrec_to_json(const struct vmrec *r)
 	json_object_object_add(
 		o, "guest_reboots",
 		json_object_new_int64((int64_t)r->guest_reboots));
+	json_object_object_add(
+		o, "crash_restarts",
+		json_object_new_int64((int64_t)r->crash_restarts));
 	return o;
 }
 
@@ -197,6 +200,8 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 	    !get_str(o, "stop_reason", false, &reason) ||
 	    !get_str(o, "stop_detail", false, &detail) ||
 	    !get_u64(o, "guest_reboots", UINT64_MAX >> 1, &r->guest_reboots) ||
+	    !get_u64(o, "crash_restarts", UINT64_MAX >> 1,
+		     &r->crash_restarts) ||
 	    !get_u64(o, "last_domid", HMX_DOMID_LAST_GUEST, &last_domid))
 		goto bad;
 	r->last_domid = (uint16_t)last_domid;
@@ -237,4 +242,21 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	vmrec_free(r);
 	return NULL;
+}
+
+bool vmrec_crash_restart_allowed(struct vmrec *r, uint64_t now_ns)
+{
+	size_t i = 0;
+
+	/* Forget restarts older than the window. */
+	while (i < r->ncrash_times &&
+	       now_ns - r->crash_times[i] >= VMREC_CRASH_WINDOW_NS)
+		i++;
+	memmove(r->crash_times, r->crash_times + i,
+		(r->ncrash_times - i) * sizeof(*r->crash_times));
+	r->ncrash_times -= i;
+	if (r->ncrash_times == VMREC_CRASH_BURST)
+		return false;
+	r->crash_times[r->ncrash_times++] = now_ns;
+	return true;
 }

@@ -20,6 +20,9 @@ struct disk_inst;
 
 #define VMREC_REASON_MAX 16
 #define VMREC_DETAIL_MAX 160
+/* A VM that crashes this often this fast is left stopped (crash loop). */
+#define VMREC_CRASH_BURST 5
+#define VMREC_CRASH_WINDOW_NS (300ull * 1000000000ull)
 
 /* The definition an instance runs, kept so it can be re-parsed verbatim. */
 struct vmrec_snapshot {
@@ -57,7 +60,20 @@ struct vmrec {
 	char stop_reason[VMREC_REASON_MAX];
 	char stop_detail[VMREC_DETAIL_MAX];
 	uint64_t guest_reboots; /* restarts after guest-initiated reboots */
+	uint64_t crash_restarts; /* restarts after crashes (on_crash) */
+	/* When the last VMREC_CRASH_BURST crash restarts began (monotonic
+	 * ns), oldest first: more within VMREC_CRASH_WINDOW_NS and it stays
+	 * stopped. Not kept across a daemon restart. */
+	uint64_t crash_times[VMREC_CRASH_BURST];
+	size_t ncrash_times;
 };
+
+/*
+ * Whether a crash at now_ns may be restarted: fewer than
+ * VMREC_CRASH_BURST restarts in the VMREC_CRASH_WINDOW_NS before it.
+ * Records the restart if so. Pure but for r.
+ */
+bool vmrec_crash_restart_allowed(struct vmrec *r, uint64_t now_ns);
 
 struct vmrec *vmrec_new(const char *name);
 void vmrec_free(struct vmrec *r);
