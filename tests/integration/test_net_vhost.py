@@ -427,3 +427,29 @@ def test_command_line_errors(tmp_path, lan):
         assert r.returncode == 1 and "IFF_VNET_HDR" in r.stderr
     finally:
         plain.close()
+
+
+def test_hypervisor_takes_a_virtio_net_device(tmp_path, lan, hv, guest_elf):
+    """vm.create negotiates with bulkhead-net as a virtio-net device (its
+    12-byte config, two queues); the VM's end closing ends the process."""
+    dm = NetDm(tmp_path, lan.dm_fd, mac="02:aa:00:00:00:07")
+    c = hv.client
+    vm = c.create_vm("ndvm", guest_elf("lifecycle"), memory_mib=16,
+                     start=False, nics=[("nic0", dm.sock)])
+    dm.sock.close()  # the VM holds the socket now
+    assert vm["name"] == "ndvm"
+    dm.wait_log("jailed")
+    c.call("vm.destroy", name="ndvm")
+    assert dm.proc.wait(timeout=10) == 0
+    assert "front end disconnected" in dm.text()
+    fds = [os.open(guest_elf("lifecycle"), os.O_RDONLY),
+           os.open("/dev/null", os.O_RDONLY)]
+    try:
+        with pytest.raises(Exception) as exc:
+            c.call("vm.create", name="bad", memory_mib=16, kernel_fd=0,
+                   start=False, fds=fds,
+                   devices=[dict(type="virtio-gpu", name="g", fd=1)])
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert "not one of: virtio-blk, virtio-net" in str(exc.value)
