@@ -393,6 +393,7 @@ static const struct key_spec keys[] = {
 	{ "serial", apply_serial },	  { "hmx", apply_hmx },
 	{ "hmx_rules", apply_rules },	  { "vsock", apply_vsock },
 	{ "autostart", apply_autostart }, { "measure_expect", vmcfg_expect },
+	{ "nic", vmcfg_apply_nic },
 };
 #define NKEYS (sizeof(keys) / sizeof(*keys))
 
@@ -546,6 +547,8 @@ static int check_complete(struct builder *b)
 	if (!ret)
 		ret = vmcfg_check_measure_expect(b);
 	if (!ret)
+		ret = vmcfg_check_nics(b);
+	if (!ret)
 		ret = warn_vifs(b);
 	return ret;
 }
@@ -644,6 +647,7 @@ void vmcfg_free(struct vmcfg *cfg)
 	free(cfg->rules);
 	free_disks(cfg->disks, cfg->ndisks);
 	free_strings(cfg->vifs, cfg->nvifs);
+	free(cfg->nics);
 	free(cfg->warnings);
 	free(cfg);
 }

@@ -23,6 +23,7 @@ struct builder {
 	const struct cfg_setting *extra_setting;
 	const struct cfg_setting *vif_setting;
 	const struct cfg_setting *expect_setting;
+	const struct cfg_setting *nic_setting;
 };
 
 /* Reports "key: expected ..., got <value>" at the value; -EINVAL. */
@@ -47,6 +48,10 @@ size_t vmcfg_char_number(const char *s, size_t offset);
 /* disk = [ ... ] and vif = [ ... ] (vmcfg_devices.c). */
 int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s);
 int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s);
+
+/* nic = [ ... ] (vmcfg_nic.c), and its checks once every key is read. */
+int vmcfg_apply_nic(struct builder *b, const struct cfg_setting *s);
+int vmcfg_check_nics(struct builder *b);
 
 /* measure_expect = [ ... ] (vmcfg_measure.c), and its check against the
  * rest of the definition once every key is read. */
