@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/nics.h"
 #include "toolstack/vmcfg.h"
 
 #include <bulkhead/hmx.h>
@@ -35,6 +36,7 @@ void vmrec_clear_instance(struct vmrec *r)
 	vmcfg_free(r->cfg);
 	r->cfg = NULL;
 	disks_free(r);
+	nics_free(r);
 	r->active = false;
 	r->started = false;
 	r->domid = 0;
@@ -96,6 +98,8 @@ struct json_object *vmrec_to_json(const struct vmrec *r)
 		json_object_object_add(o, "snapshot", s);
 		if (r->ndisks)
 			json_object_object_add(o, "disks", disks_state_json(r));
+		if (r->nnics)
+			json_object_object_add(o, "nics", nics_state_json(r));
 	}
 	add_str(o, "stop_reason", r->stop_reason);
 	add_str(o, "stop_detail", r->stop_detail);
@@ -167,7 +171,7 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 {
 	const char *name, *def_path, *reason, *detail;
 	const char *text = NULL, *source = NULL, *base_dir = NULL;
-	struct json_object *snap = NULL, *disks = NULL;
+	struct json_object *snap = NULL, *disks = NULL, *nics = NULL;
 	uint64_t domid, seq;
 	struct vmrec *r;
 
@@ -205,7 +209,9 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 		    !get_str(snap, "base_dir", true, &base_dir) ||
 		    base_dir[0] != '/' ||
 		    !get(o, "disks", json_type_array, false, &disks) ||
-		    disks_from_state(r, disks) < 0)
+		    disks_from_state(r, disks) < 0 ||
+		    !get(o, "nics", json_type_array, false, &nics) ||
+		    nics_from_state(r, nics) < 0)
 			goto bad;
 		r->domid = (uint16_t)domid;
 		r->seq = seq;

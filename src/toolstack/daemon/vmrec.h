@@ -16,6 +16,7 @@
 struct json_object;
 struct vmcfg;
 struct disk_inst;
+struct nic_inst;
 
 #define VMREC_REASON_MAX 16
 #define VMREC_DETAIL_MAX 160
@@ -44,6 +45,8 @@ struct vmrec {
 	struct vmcfg *cfg; /* snap parsed; NULL when not active */
 	struct disk_inst *disks; /* the instance's disks (disks.h) */
 	size_t ndisks;
+	struct nic_inst *nics; /* an NDVM's NICs (nics.h) */
+	size_t nnics;
 
 	/* Why the last instance stopped; "" before the first stop. */
 	char stop_reason[VMREC_REASON_MAX];
