@@ -137,3 +137,21 @@ def test_tap_name_taken_refused(ts, netns):
     assert "bridge" in subprocess.run(
         ["ip", "-n", netns, "-d", "-o", "link", "show", "taken0"],
         capture_output=True, text=True).stdout
+
+
+def test_daemon_restart_keeps_the_nic(ts, netns):
+    """bulkheadd killed and started again: the NDVM, its device model and
+    its tap are still there, watched again, and stop with the VM."""
+    ts.mini("nd", role="ndvm", nic=[f"netns={netns}"])
+    ts.ok("start", "nd")
+    ts.wait_log("nd", "miniguest: up")
+    pid = ts.vm("nd")["nics"][0]["pid"]
+    ts.kill9()
+    ts.start()
+    nic = ts.vm("nd")["nics"][0]
+    assert nic["pid"] == pid and nic["state"] == "running"
+    assert link(netns, "bh-nd-0") is not None
+    ts.ok("destroy", "nd")
+    assert not os.path.exists(f"/proc/{pid}/status") or \
+        proc_status(pid).get("State", "").startswith("Z")
+    assert link(netns, "bh-nd-0") is None
