@@ -396,11 +396,11 @@ void disks_on_exit(struct bhd *d)
 
 	for (int i = 0; i < n; i++) {
 		struct disk_inst *di = evs[i].data.ptr;
+		uint64_t key = evs[i].data.u64;
 
 		/* A NIC's device model: its pointer is tagged (nics.c). */
-		if (evs[i].data.u64 & 1) {
-			nics_exited(d, (struct nic_inst *)(uintptr_t)(
-					       evs[i].data.u64 & ~1ull));
+		if (key & 1) {
+			nics_exited(d, (struct nic_inst *)(uintptr_t)(key - 1));
 			continue;
 		}
 		di->exited = true;
@@ -423,7 +423,8 @@ void disks_recover(struct bhd *d, struct vmrec *r)
 			continue;
 		fd = (int)syscall(SYS_pidfd_open, di->pid, 0);
 		/* The same process, not another that got its pid. */
-		if (fd < 0 || devmodel_proc_start_time(di->pid) != di->start_time) {
+		if (fd < 0 ||
+		    devmodel_proc_start_time(di->pid) != di->start_time) {
 			if (fd >= 0)
 				close(fd);
 			di->exited = true;

@@ -138,8 +138,7 @@ static struct json_object *devices_json(const struct vmcfg *cfg, int first)
 	char name[24];
 
 	for (size_t i = 0; i < cfg->ndisks; i++)
-		add_device(a, "virtio-blk", cfg->disks[i].vdev,
-			   first + (int)i);
+		add_device(a, "virtio-blk", cfg->disks[i].vdev, first + (int)i);
 	for (size_t i = 0; i < cfg->nnics; i++) {
 		snprintf(name, sizeof(name), "nic%zu", i);
 		add_device(a, "virtio-net", name,
@@ -156,8 +155,8 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		     char *err, size_t errlen)
 {
 	struct json_object *args, *reply;
-	int fds[3 + VMCFG_DISKS_MAX + VMCFG_NICS_MAX], nfds = 0, kfd, ifd = -1,
-					      cfd, ret;
+	int fds[3 + VMCFG_DISKS_MAX + VMCFG_NICS_MAX];
+	int nfds = 0, kfd, ifd = -1, cfd, ret;
 	size_t ndev = cfg->ndisks + cfg->nnics;
 	uint8_t kernel_sha[MEASURE_SHA256_BYTES],
 		initrd_sha[MEASURE_SHA256_BYTES];
