@@ -5,7 +5,8 @@
  * -EINVAL, an error message is empty or not printable ASCII, an error
  * offset lies past the spec, or a parsed NIC breaks its bounds: the
  * namespace and tap names valid for ip(8) and the kernel (letters,
- * digits, '.', '_', '-'; not . or ..; within 63 and 15 bytes), a given
+ * digits, '.', '_', '-'; not . or ..; within 63 and 15 bytes; a bridge
+ * name as a tap's), a given
  * MAC unicast. A parsed NIC is then written back in canonical form and
  * must parse to the same NIC; its default tap name, for any VM name,
  * must be a valid interface name.
@@ -55,12 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(name_ok(n.netns, NIC_NETNS_MAX));
 	check(!n.tap_given || name_ok(n.tap, NIC_IFNAME_MAX));
+	check(!n.bridge[0] || name_ok(n.bridge, NIC_IFNAME_MAX));
 	check(!n.mac_given || !(n.mac[0] & 1));
 	check(n.element == 0 && n.line == 0 && n.column == 0);
 	nic_mac_format(n.mac, mac);
-	snprintf(canon, sizeof(canon), "netns=%s%s%s%s%s", n.netns,
+	snprintf(canon, sizeof(canon), "netns=%s%s%s%s%s%s%s", n.netns,
 		 n.mac_given ? ",mac=" : "", n.mac_given ? mac : "",
-		 n.tap_given ? ",tap=" : "", n.tap_given ? n.tap : "");
+		 n.tap_given ? ",tap=" : "", n.tap_given ? n.tap : "",
+		 n.bridge[0] ? ",bridge=" : "", n.bridge);
 	check(nic_spec_parse(canon, strlen(canon), &again, &err) == 0);
 	check(!memcmp(&n, &again, sizeof(n)));
 	/* The spec's bytes as a VM name: whatever it is, the tap is valid. */

@@ -9,7 +9,8 @@ from seedlib import write_seeds
 
 write_seeds({
     "netns": b"netns=lan0",
-    "all": b"netns=lan0, mac=02:00:5e:00:00:01, tap=lan0nic",
+    "all": b"netns=lan0, mac=02:00:5e:00:00:01, tap=lan0nic, bridge=br0",
+    "bridge-twice": b"netns=a,bridge=b,bridge=c",
     "spaces": b"  netns=a ,mac=02:AB:cd:ef:00:01 ,, tap=x.y_z-1 ",
     "no-netns": b"mac=02:00:00:00:00:01",
     "twice": b"netns=a,netns=b",

@@ -183,9 +183,10 @@ int nic_spec_parse(const char *spec, size_t len, struct nic_spec *out,
 		for (eq = start; eq < end && spec[eq] != '='; eq++)
 			;
 		if (eq == end)
-			return fail(err, start,
-				    "expected key=value with key netns, mac or "
-				    "tap");
+			return fail(
+				err, start,
+				"expected key=value with key netns, mac, tap "
+				"or bridge");
 		v = spec + eq + 1;
 		vlen = end - eq - 1;
 		/* Blanks before the comma are not part of the value. */
@@ -206,6 +207,14 @@ int nic_spec_parse(const char *spec, size_t len, struct nic_spec *out,
 			if (problem)
 				return fail(err, eq + 1, "mac: %s", problem);
 			out->mac_given = true;
+		} else if (key_is(spec + start, eq - start, "bridge")) {
+			if (out->bridge[0])
+				return fail(err, start,
+					    "bridge is given twice");
+			problem = nic_ifname_problem(v, vlen);
+			if (problem)
+				return fail(err, eq + 1, "bridge: %s", problem);
+			memcpy(out->bridge, v, vlen);
 		} else if (key_is(spec + start, eq - start, "tap")) {
 			if (out->tap_given)
 				return fail(err, start, "tap is given twice");
@@ -229,7 +238,7 @@ int nic_spec_parse(const char *spec, size_t len, struct nic_spec *out,
 			key[n] = '\0';
 			return fail(err, start,
 				    "unknown key \"%s\": the keys are netns, "
-				    "mac and tap",
+				    "mac, tap and bridge",
 				    key);
 		}
 	}

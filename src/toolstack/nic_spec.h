@@ -4,10 +4,11 @@
  * owns, here a virtio-net device (bulkhead-net) on a tap that bulkheadd
  * creates inside a network namespace standing for a physical LAN:
  *
- *     nic = [ 'netns=lan0, mac=02:00:5e:00:00:01, tap=lan0nic' ]
+ *     nic = [ 'netns=lan0, mac=02:00:5e:00:00:01, tap=lan0nic, bridge=br0' ]
  *
  * netns is required; mac and tap default to values derived from the VM's
- * name and the NIC's place in the list (nic_default_mac, nic_default_tap).
+ * name and the NIC's place in the list (nic_default_mac, nic_default_tap);
+ * with bridge the tap joins that bridge of the namespace.
  * docs/vm-config.md is the specification. Pure: it opens nothing.
  */
 #ifndef BH_TOOLSTACK_NIC_SPEC_H
@@ -28,6 +29,7 @@ struct nic_spec {
 	bool mac_given; /* else nic_default_mac() */
 	char tap[NIC_IFNAME_MAX + 1];
 	bool tap_given; /* else nic_default_tap() */
+	char bridge[NIC_IFNAME_MAX + 1]; /* "": none */
 	/* Where the element is, for messages; set by the caller (vmcfg). */
 	size_t element;
 	unsigned int line;

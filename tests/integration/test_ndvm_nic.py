@@ -75,9 +75,11 @@ def test_missing_namespace_refused(ts):
 
 
 def test_ndvm_nic_lifecycle(ts, netns):
+    subprocess.run(["ip", "-n", netns, "link", "add", "br-lan", "type",
+                    "bridge"], check=True)
     ts.mini("nd", role="ndvm",
             nic=[f"netns={netns}", f"netns={netns}, tap=lan-up, "
-                 "mac=02:00:5e:10:00:01"])
+                 "mac=02:00:5e:10:00:01, bridge=br-lan"])
     ts.ok("start", "nd")
     ts.wait_log("nd", "miniguest: up")
     vm = ts.vm("nd")
@@ -87,6 +89,9 @@ def test_ndvm_nic_lifecycle(ts, netns):
     assert nics[0]["mac"].startswith("02:4e:44:")
     assert nics[1]["tap"] == "lan-up"
     assert nics[1]["mac"] == "02:00:5e:10:00:01"
+    assert nics[1]["bridge"] == "br-lan" and "bridge" not in nics[0]
+    assert "master br-lan" in link(netns, "lan-up")
+    assert "master" not in link(netns, "bh-nd-0")
     for n in nics:
         assert n["state"] == "running"
         shown = link(netns, n["tap"])
@@ -123,6 +128,16 @@ def test_ndvm_nic_lifecycle(ts, netns):
     assert link(netns, "bh-nd-0") is not None
     ts.ok("destroy", "nd")
     assert link(netns, "bh-nd-0") is None
+
+
+def test_missing_bridge_refused(ts, netns):
+    ts.mini("nd", role="ndvm", nic=[f"netns={netns}, bridge=br9"])
+    r = ts.cli("start", "nd")
+    assert r.returncode == EXIT_ERROR
+    assert f'nic0: no bridge named "br9" in network namespace "{netns}": ' \
+        f'make it first, e.g. ip -n {netns} link add br9 type bridge' in \
+        r.stderr, r.stderr
+    assert link(netns, "bh-nd-0") is None, "a half-made tap was left"
 
 
 def test_tap_name_taken_refused(ts, netns):

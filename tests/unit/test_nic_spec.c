@@ -54,6 +54,9 @@ static void test_keys(void **state)
 	assert_string_equal(n.tap, "lan0nic");
 	n = parse("tap=abcdefghijklmno,netns=x");
 	assert_string_equal(n.tap, "abcdefghijklmno");
+	assert_string_equal(n.bridge, "");
+	n = parse("netns=x, bridge=br-lan0");
+	assert_string_equal(n.bridge, "br-lan0");
 	n = parse("netns=012345678901234567890123456789012345678901234567890123"
 		  "456789012");
 	assert_int_equal(strlen(n.netns), NIC_NETNS_MAX);
@@ -71,7 +74,10 @@ static void test_refusals(void **state)
 		"23456789012x",
 		6, "longer than 63 bytes");
 	refused("netns=a,netns=b", 8, "netns is given twice");
-	refused("netns=a, bridge=br0", 9, "unknown key \"bridge\"");
+	refused("netns=a, model=e1000", 9,
+		"unknown key \"model\": the keys are netns, mac, tap and bridge");
+	refused("netns=a,bridge=", 15, "bridge: an interface name is empty");
+	refused("netns=a,bridge=b,bridge=c", 17, "bridge is given twice");
 	refused("netns=a,lan0", 8, "expected key=value");
 	refused("netns=a,mac=03:00:00:00:00:01", 12, "multicast");
 	refused("netns=a,mac=02:00:00:00:00", 12, "six hex pairs");

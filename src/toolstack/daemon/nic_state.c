@@ -22,6 +22,8 @@ static void add_common(struct json_object *o, const struct nic_inst *ni)
 	add_str(o, "name", ni->name);
 	add_str(o, "netns", ni->netns);
 	add_str(o, "tap", ni->tap);
+	if (ni->bridge[0])
+		add_str(o, "bridge", ni->bridge);
 	add_str(o, "mac", mac);
 }
 
@@ -88,7 +90,8 @@ int nics_from_state(struct vmrec *r, struct json_object *arr)
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		struct nic_inst *ni = &r->nics[i];
 		const char *name = jget_str(o, "name"),
-			   *mac = jget_str(o, "mac");
+			   *mac = jget_str(o, "mac"),
+			   *bridge = jget_str(o, "bridge");
 		int64_t pid = jget_int(o, "pid", -1);
 		int64_t uid = jget_int(o, "uid", -1);
 		int64_t start = jget_int(o, "start_time", -1);
@@ -103,6 +106,8 @@ int nics_from_state(struct vmrec *r, struct json_object *arr)
 			       nic_netns_problem) ||
 		    !copy_name(ni->tap, NIC_IFNAME_MAX, jget_str(o, "tap"),
 			       nic_ifname_problem) ||
+		    (bridge && !copy_name(ni->bridge, NIC_IFNAME_MAX, bridge,
+					  nic_ifname_problem)) ||
 		    pid < 0 || pid > 0x3fffffff || uid < 0 ||
 		    uid > 0xfffffffe || start < 0 ||
 		    !json_object_object_get_ex(o, "exited", &ex) ||

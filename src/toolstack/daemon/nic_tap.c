@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/sockios.h>
 #include <linux/if_tun.h>
 #include <linux/nsfs.h>
 #include <poll.h>
@@ -23,6 +24,7 @@ enum tap_step {
 	STEP_SETNS,
 	STEP_OPEN,
 	STEP_CREATE,
+	STEP_BRIDGE,
 	STEP_UP,
 };
 
@@ -32,7 +34,8 @@ struct tap_reply {
 };
 
 /* In the child: only system calls, nothing that allocates or logs. */
-static struct tap_reply make_tap(int nsfd, const char *tap, int *out)
+static struct tap_reply make_tap(int nsfd, const char *tap, const char *bridge,
+				 int *out)
 {
 	struct ifreq ifr;
 	int fd, s;
@@ -49,7 +52,20 @@ static struct tap_reply make_tap(int nsfd, const char *tap, int *out)
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return (struct tap_reply){ STEP_CREATE, errno };
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+	if (s < 0)
+		return (struct tap_reply){ STEP_UP, errno };
+	if (bridge[0]) {
+		struct ifreq br;
+
+		if (ioctl(s, SIOCGIFINDEX, &ifr) < 0)
+			return (struct tap_reply){ STEP_BRIDGE, errno };
+		memset(&br, 0, sizeof(br));
+		strncpy(br.ifr_name, bridge, IFNAMSIZ - 1);
+		br.ifr_ifindex = ifr.ifr_ifindex;
+		if (ioctl(s, SIOCBRADDIF, &br) < 0)
+			return (struct tap_reply){ STEP_BRIDGE, errno };
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return (struct tap_reply){ STEP_UP, errno };
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
@@ -58,10 +74,10 @@ static struct tap_reply make_tap(int nsfd, const char *tap, int *out)
 	return (struct tap_reply){ STEP_OK, 0 };
 }
 
-static void child(int nsfd, const char *tap, int sock)
+static void child(int nsfd, const char *tap, const char *bridge, int sock)
 {
 	int fd = -1;
-	struct tap_reply rep = make_tap(nsfd, tap, &fd);
+	struct tap_reply rep = make_tap(nsfd, tap, bridge, &fd);
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -118,7 +134,8 @@ static int receive(int sock, struct tap_reply *rep, int *fd)
 }
 
 static void explain(const struct tap_reply *rep, const char *netns,
-		    const char *tap, char *err, size_t errlen)
+		    const char *tap, const char *bridge, char *err,
+		    size_t errlen)
 {
 	const char *why = strerror(rep->err);
 
@@ -148,6 +165,24 @@ static void explain(const struct tap_reply *rep, const char *netns,
 			 "\"%s\": %s",
 			 tap, netns, why);
 		return;
+	case STEP_BRIDGE:
+		if (rep->err == ENODEV) {
+			snprintf(
+				err, errlen,
+				"no bridge named \"%s\" in network namespace "
+				"\"%s\": make it first, e.g. ip -n %s link add "
+				"%s type bridge",
+				bridge, netns, netns, bridge);
+			return;
+		}
+		snprintf(err, errlen,
+			 "cannot add tap \"%s\" to \"%s\" in network "
+			 "namespace \"%s\": %s%s",
+			 tap, bridge, netns, why,
+			 rep->err == EOPNOTSUPP || rep->err == EINVAL ?
+				 " (is it a bridge?)" :
+				 "");
+		return;
 	case STEP_UP:
 		snprintf(err, errlen,
 			 "cannot set tap \"%s\" up in network namespace "
@@ -158,7 +193,8 @@ static void explain(const struct tap_reply *rep, const char *netns,
 	snprintf(err, errlen, "making tap \"%s\": no answer", tap);
 }
 
-int nic_tap_create(const char *netns, const char *tap, char *err, size_t errlen)
+int nic_tap_create(const char *netns, const char *tap, const char *bridge,
+		   char *err, size_t errlen)
 {
 	char path[96];
 	struct tap_reply rep = { -1, 0 };
@@ -194,7 +230,7 @@ int nic_tap_create(const char *netns, const char *tap, char *err, size_t errlen)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		child(nsfd, tap, sv[1]);
+		child(nsfd, tap, bridge, sv[1]);
 	}
 	close(nsfd);
 	close(sv[1]);
@@ -219,6 +255,6 @@ int nic_tap_create(const char *netns, const char *tap, char *err, size_t errlen)
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	explain(&rep, netns, tap, err, errlen);
+	explain(&rep, netns, tap, bridge, err, errlen);
 	return -1;
 }

@@ -84,7 +84,7 @@ static int start_net(struct bhd *d, struct vmrec *r, struct nic_inst *ni,
 	int sv[2] = { -1, -1 }, tap, logfd = -1, nullfd = -1, ret = -1;
 	char why[300];
 
-	tap = nic_tap_create(ni->netns, ni->tap, why, sizeof(why));
+	tap = nic_tap_create(ni->netns, ni->tap, ni->bridge, why, sizeof(why));
 	if (tap < 0) {
 		snprintf(err, errlen, "%s: %s", ni->name, why);
 		return -1;
@@ -178,6 +178,7 @@ int nics_attach(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 			 (unsigned int)i % 10);
 		memcpy(ni->netns, ns->netns, sizeof(ni->netns));
 		memcpy(ni->tap, ns->tap, sizeof(ni->tap));
+		memcpy(ni->bridge, ns->bridge, sizeof(ni->bridge));
 		memcpy(ni->mac, ns->mac, NIC_MAC_LEN);
 		r->nnics = i + 1;
 		socks[i] = -1;

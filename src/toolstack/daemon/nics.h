@@ -29,6 +29,7 @@ struct nic_inst {
 	char name[NIC_NAME_MAX + 1]; /* nicI: the device's name everywhere */
 	char netns[NIC_NETNS_MAX + 1];
 	char tap[NIC_IFNAME_MAX + 1];
+	char bridge[NIC_IFNAME_MAX + 1]; /* "": none */
 	uint8_t mac[NIC_MAC_LEN];
 	pid_t pid; /* bulkhead-net */
 	uint64_t start_time; /* the process's, to tell a reused pid */
@@ -56,7 +57,7 @@ void nics_recover(struct bhd *d, struct vmrec *r);
 bool nics_uid_taken(const struct bhd *d, uid_t uid);
 
 /* nic_state.c, pure: */
-/* [{name, netns, tap, mac, pid, state}, ...] */
+/* [{name, netns, tap, [bridge,] mac, pid, state}, ...] */
 struct json_object *nics_json(const struct vmrec *r);
 /* The state file's form, and back. */
 struct json_object *nics_state_json(const struct vmrec *r);
