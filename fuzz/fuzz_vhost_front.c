@@ -178,6 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vhu_front *f;
 	unsigned int before = open_fds();
 	uint8_t flags = u8(&r), qshift = u8(&r) % 9;
+	uint16_t dev_id = flags & 2 ? 1 : 2;
 	int sv[2];
 	char err[512];
 
@@ -202,7 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      .mem = &mem };
 	check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	play_back_end(sv[1], r.p, r.n, flags & 1);
-	f = vhu_front_connect(&plat, "xvdf", sv[0], 2, &be, err, sizeof(err));
+	/* Flag bit 1: the device is a NIC (virtio-net), not a disk. */
+	f = vhu_front_connect(&plat, "xvdf", sv[0], dev_id, &be, err,
+			      sizeof(err));
 	if (!f) {
 		check(!strncmp(err, "xvdf: ", 6));
 	} else {
@@ -220,7 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(be.num_queues >= 1 && be.num_queues <= VIRTIO_QUEUES_MAX);
 		check(be.queue_size_max && be.queue_size_max <= 32768 &&
 		      !(be.queue_size_max & (be.queue_size_max - 1)));
-		check(be.config_len == vhu_config_size(2));
+		check(be.config_len == vhu_config_size(dev_id));
+		check(be.device_id == dev_id);
+		check(be.class_code == (dev_id == 1 ? 0x020000u : 0x018000u));
 		check(be.features & (1ull << 32));
 		check(!(be.features & (1ull << 30)));
 		vm.connecting = false;

@@ -3,7 +3,7 @@
 """Writes the seed corpus of fuzz_vhost_front (fuzz/corpus/vhost_front/).
 
 The harness's encoding: a byte of flags (1: a descriptor rides on the
-stream), a byte QSHIFT (the started queue has 1 << (QSHIFT % 9) entries),
+stream; 2: the device is virtio-net, else virtio-blk), a byte QSHIFT (the started queue has 1 << (QSHIFT % 9) entries),
 then every byte the back end sends, replies back to back. A reply is the
 vhost-user header (u32 request, u32 flags = 1 | 4 for REPLY, u32 size) and
 its payload, little-endian.
@@ -42,14 +42,19 @@ def config(size=60, offset=0, capacity=2048):
     return reply(GET_CONFIG, struct.pack("<III", offset, size, 0) + body)
 
 
+def net_config(mac=b"\x02\0\0\0\0\x01", mtu=1500):
+    body = mac + struct.pack("<HHH", 1, 1, mtu)
+    return reply(GET_CONFIG, struct.pack("<III", 0, 12, 0) + body)
+
+
 def handshake(pf=MQ | REPLY_ACK | CONFIG, queues=1, features=VERSION_1 |
-              PROTOCOL | (1 << 9)):
+              PROTOCOL | (1 << 9), cfg=None):
     out = u64(GET_FEATURES, features) + u64(GET_PROTOCOL_FEATURES, pf)
     if pf & REPLY_ACK:
         out += ack(SET_OWNER)
     if pf & MQ:
         out += u64(GET_QUEUE_NUM, queues)
-    return out + config()
+    return out + (config() if cfg is None else cfg)
 
 
 def start(ok=True):
@@ -91,4 +96,8 @@ write_seeds({
     "vring-base-other-queue": seed(handshake() + start()[:-8] +
                                    struct.pack("<II", 3, 0)),
     "queue-size-1": seed(handshake() + start(), qshift=0),
+    "net-full": seed(handshake(queues=2, features=VERSION_1 | PROTOCOL |
+                               (1 << 5) | (1 << 15), cfg=net_config()) +
+                     start(), flags=2),
+    "net-blk-sized-config": seed(handshake(queues=2), flags=2),
 })

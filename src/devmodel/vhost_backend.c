@@ -925,6 +925,21 @@ int vhost_be_watch(struct vhost_be *be, int fd, void (*fn)(void *arg),
 	return -1;
 }
 
+int vhost_be_watch_enable(struct vhost_be *be, int fd, bool on)
+{
+	for (unsigned int i = 0; i < BE_WATCHES_EXTRA; i++) {
+		struct be_watch *w = &be->extra[i];
+		struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+					  .data.ptr = w };
+
+		/* The set keeps its members: no pointer in flight goes stale. */
+		if (w->fd == fd && fd >= 0)
+			return epoll_ctl(be->epfd, EPOLL_CTL_MOD, fd, &ev);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
 int vhost_be_poll(struct vhost_be *be, int timeout_ms)
 {
 	struct epoll_event ev[8];

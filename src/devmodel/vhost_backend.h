@@ -91,6 +91,13 @@ void vhost_be_stop(struct vhost_be *be);
 int vhost_be_watch(struct vhost_be *be, int fd, void (*fn)(void *arg),
 		   void *arg);
 
+/*
+ * Stops (on false) or resumes calling the function vhost_be_watch() gave
+ * for fd: a device with nowhere to put what fd has (virtio-net with no
+ * receive buffers) pauses it rather than spin. 0, or -1 with errno.
+ */
+int vhost_be_watch_enable(struct vhost_be *be, int fd, bool on);
+
 /* The loop's epoll descriptor (a jail keeps it open). */
 int vhost_be_epoll_fd(const struct vhost_be *be);
 

@@ -40,7 +40,7 @@ enum vm_state {
 /* A virtio device served by a vhost-user device model. */
 struct vm_vhost_user {
 	const char *name; /* for logs and stop reasons: "xvda" */
-	uint16_t device_id; /* virtio type: 2 block */
+	uint16_t device_id; /* virtio type: 1 net, 2 block */
 	int sock; /* connected to the device model; vm_create takes it */
 };
 

@@ -438,6 +438,7 @@ static const struct key_spec keys[] = {
 	{ "autostart", apply_autostart },
 	{ "on_crash", apply_on_crash },
 	{ "measure_expect", vmcfg_expect },
+	{ "nic", vmcfg_apply_nic },
 };
 #define NKEYS (sizeof(keys) / sizeof(*keys))
 
@@ -584,6 +585,8 @@ static int check_complete(struct builder *b)
 		ret = vmcfg_check_measure_expect(b);
 	if (!ret)
 		ret = vmcfg_check_vifs(b);
+	if (!ret)
+		ret = vmcfg_check_nics(b);
 	return ret;
 }
 
@@ -674,6 +677,7 @@ void vmcfg_free(struct vmcfg *cfg)
 	free(cfg->rules);
 	free_disks(cfg->disks, cfg->ndisks);
 	free(cfg->vifs);
+	free(cfg->nics);
 	free(cfg->warnings);
 	free(cfg);
 }

@@ -10,6 +10,7 @@
 #include "toolstack/cfg_error.h"
 #include "toolstack/disk_spec.h"
 #include "toolstack/measure_expect.h"
+#include "toolstack/nic_spec.h"
 #include "toolstack/policy_rule.h"
 #include "toolstack/vif_spec.h"
 #include "toolstack/vm.h"
@@ -27,6 +28,7 @@
 #define VMCFG_RULES_MAX 256u
 #define VMCFG_DISKS_MAX 16u
 #define VMCFG_VIFS_MAX VIF_PER_VM_MAX
+#define VMCFG_NICS_MAX 4u
 #define VMCFG_SPEC_MAX 1024u /* bytes in one disk or vif string */
 
 enum vmcfg_serial {
@@ -77,6 +79,12 @@ struct vmcfg {
 	 */
 	struct vif_spec *vifs;
 	size_t nvifs; /* 0..VMCFG_VIFS_MAX */
+	/*
+	 * An NDVM's NICs (role ndvm only), in file order, their MACs and
+	 * tap names filled in (defaults derived from name): nic0, nic1, ...
+	 */
+	struct nic_spec *nics;
+	size_t nnics; /* 0..VMCFG_NICS_MAX */
 	/* measure_expect: digests the launch must match (initrd only with
 	 * a ramdisk). */
 	struct measure_expect expect;

@@ -24,6 +24,7 @@ struct builder {
 	const struct cfg_setting *extra_setting;
 	const struct cfg_setting *vif_setting;
 	const struct cfg_setting *expect_setting;
+	const struct cfg_setting *nic_setting;
 };
 
 /* Reports "key: expected ..., got <value>" at the value; -EINVAL. */
@@ -50,6 +51,10 @@ int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s);
 int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s);
 /* What the vifs need of the rest of the definition, once all is read. */
 int vmcfg_check_vifs(struct builder *b);
+
+/* nic = [ ... ] (vmcfg_nic.c), and its checks once every key is read. */
+int vmcfg_apply_nic(struct builder *b, const struct cfg_setting *s);
+int vmcfg_check_nics(struct builder *b);
 
 /* measure_expect = [ ... ] (vmcfg_measure.c), and its check against the
  * rest of the definition once every key is read. */

@@ -535,28 +535,42 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	return 1;
 }
 
+void vq_unpop(struct virtqueue *vq, unsigned int n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 /* Used ring and notifications. */
 
-void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+void vq_push_many(struct virtqueue *vq, const struct vq_used *u, unsigned int n)
 {
-	volatile uint8_t *elem;
 	uint16_t old = vq->used_idx;
 
-	if (!vq->used)
+	if (!vq->used || !n)
 		return;
-	elem = used_elem(vq, old);
-	guest_store32(elem, head);
-	guest_store32(elem + 4, len);
-	vq->used_idx = (uint16_t)(old + 1);
+	for (unsigned int i = 0; i < n; i++) {
+		volatile uint8_t *elem = used_elem(vq, (uint16_t)(old + i));
+
+		guest_store32(elem, u[i].head);
+		guest_store32(elem + 4, u[i].len);
+	}
+	vq->used_idx = (uint16_t)(old + n);
 	/*
 	 * 65536 pushes without a notification: signalled_used no longer
 	 * says anything, so the next vq_should_notify() must notify.
 	 */
-	if (vq->used_idx == vq->signalled_used)
+	if ((uint16_t)(vq->signalled_used - old - 1) < n)
 		vq->signalled_valid = false;
-	/* Release: the element is visible before the index that covers it. */
+	/* Release: the elements are visible before the index that covers them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	guest_store16(used_idx(vq), vq->used_idx);
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	struct vq_used u = { head, len };
+
+	vq_push_many(vq, &u, 1);
 }
 
 bool vq_should_notify(struct virtqueue *vq)

@@ -104,6 +104,28 @@ struct vq_chain {
 int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 
 /*
+ * Gives back the last n chains vq_pop() returned (none of them pushed):
+ * the next vq_pop() takes them again, reading and checking them anew. A
+ * device that finds, after taking them, that they cannot hold what it
+ * has (virtio-net's receive buffers) leaves them for later this way.
+ */
+void vq_unpop(struct virtqueue *vq, unsigned int n);
+
+/* One used-ring entry, for vq_push_many(). */
+struct vq_used {
+	uint16_t head;
+	uint32_t len;
+};
+
+/*
+ * Puts n chains in the used ring and only then moves used->idx past all
+ * of them, so the driver sees them together (virtio-net's mergeable
+ * receive buffers: one frame in several chains). Nothing if vq_init failed.
+ */
+void vq_push_many(struct virtqueue *vq, const struct vq_used *u,
+		  unsigned int n);
+
+/*
  * Puts chain head in the used ring with len bytes written to its in part.
  * Also on a broken queue (chains taken before it broke still complete);
  * nothing if vq_init failed.

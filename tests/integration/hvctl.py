@@ -84,9 +84,10 @@ class HvClient:
 
     def create_vm(self, name, kernel, memory_mib=256, vcpus=1, cmdline="",
                   initrd=None, console_log=None, start=True, domid=None,
-                  hmx=None, disks=(), **extra):
+                  hmx=None, disks=(), nics=(), **extra):
         """Opens the files here and passes them as fds, as a toolstack does;
         disks: (name, connected vhost-user socket) pairs, in slot order;
+        nics: the same for virtio-net devices, after the disks;
         extra: more vm.create fields (vsock_socket)."""
         files = [open(kernel, "rb")]
         fields = dict(name=name, memory_mib=memory_mib, vcpus=vcpus,
@@ -102,12 +103,13 @@ class HvClient:
             files.append(open(console_log, "ab"))
             fields["console_fd"] = len(files) - 1
         fds = [f.fileno() for f in files]
-        if disks:
+        if disks or nics:
             fields["devices"] = []
-            for disk, sock in disks:
-                fields["devices"].append(
-                    dict(type="virtio-blk", name=disk, fd=len(fds)))
-                fds.append(sock.fileno())
+            for kind, devs in (("virtio-blk", disks), ("virtio-net", nics)):
+                for dev, sock in devs:
+                    fields["devices"].append(
+                        dict(type=kind, name=dev, fd=len(fds)))
+                    fds.append(sock.fileno())
         try:
             return self.call("vm.create", fds=fds, **fields)["vm"]
         finally:

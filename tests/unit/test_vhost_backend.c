@@ -534,6 +534,39 @@ static void test_descriptors_never_leak(void **state)
 	}
 }
 
+static void on_watched(void *arg)
+{
+	uint64_t v;
+
+	(*(unsigned int *)arg)++;
+	assert_int_equal(read(*((int *)arg + 1), &v, sizeof(v)), sizeof(v));
+}
+
+/* A paused watch is not called while its descriptor is readable. */
+static void test_watch_pause(void **state)
+{
+	struct fixture *f = *state;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	unsigned int calls[2] = { 0, (unsigned int)efd };
+	uint64_t one = 1;
+
+	assert_true(efd >= 0);
+	assert_int_equal(vhost_be_watch(f->be, efd, on_watched, calls), 0);
+	assert_int_equal(vhost_be_watch_enable(f->be, efd, false), 0);
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(vhost_be_poll(f->be, 50), 0);
+	assert_int_equal(calls[0], 0);
+	assert_int_equal(vhost_be_watch_enable(f->be, efd, true), 0);
+	assert_int_equal(vhost_be_poll(f->be, 1000), 1);
+	assert_int_equal(calls[0], 1);
+	/* Not one of its watches. */
+	assert_int_equal(vhost_be_watch_enable(f->be, f->mem_fd, true), -1);
+	assert_int_equal(errno, ENOENT);
+	vhost_be_free(f->be);
+	f->be = NULL;
+	close(efd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +580,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_descriptors_never_leak,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_pause, setup,
+						teardown),
 	};
 
 	bh_log_init("test_vhost_backend", BH_LOG_ERR);

@@ -731,6 +731,49 @@ static void test_wraparound(void **state)
 	assert_int_equal(pop(f), 0);
 }
 
+/*
+ * Chains given back are taken again, read anew; several pushed together
+ * appear to the driver at once (used->idx moves once, past all of them).
+ */
+static void test_unpop_and_push_many(void **state)
+{
+	struct fx *f = *state;
+	struct buf b[] = { { BUF_GPA, 64, true } };
+	struct vq_used u[3];
+	uint16_t h[3];
+
+	start(f, 4, FEAT_EVENT_IDX, 65534);
+	for (int i = 0; i < 3; i++)
+		h[i] = add(f, b, 1);
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(vq_pending(&f->vq), 1);
+	vq_unpop(&f->vq, 2);
+	assert_int_equal(vq_pending(&f->vq), 3);
+	assert_int_equal(f->vq.last_avail, 65534);
+	/* The driver changed the first chain meanwhile: the new one counts. */
+	memcpy(host(f, DESC_GPA + 16ull * h[0] + 8, 4), &(uint32_t){ 32 }, 4);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pop(f), 1);
+		assert_int_equal(f->chain.head, h[i]);
+		assert_int_equal(f->chain.in_len, i == 0 ? 32 : 64);
+		u[i] = (struct vq_used){ h[i], 10u + (uint32_t)i };
+	}
+	assert_int_equal(pop(f), 0);
+	vq_push_many(&f->vq, u, 3);
+	assert_int_equal(get16(f, USED_GPA + 2), 1); /* 65534 + 3 */
+	for (int i = 0; i < 3; i++) {
+		uint16_t slot = (uint16_t)(65534 + i) % 4;
+
+		assert_int_equal(get32(f, USED_GPA + 4 + 8 * slot), h[i]);
+		assert_int_equal(get32(f, USED_GPA + 8 + 8 * slot), 10 + i);
+	}
+	/* Nothing pushed yet was signalled: the driver must hear of them. */
+	assert_true(vq_should_notify(&f->vq));
+	vq_push_many(&f->vq, u, 0);
+	assert_int_equal(get16(f, USED_GPA + 2), 1);
+}
+
 static void test_pending(void **state)
 {
 	struct fx *f = *state;
@@ -1581,6 +1624,7 @@ int main(void)
 		T(test_big_lengths),
 		T(test_wraparound),
 		T(test_pending),
+		T(test_unpop_and_push_many),
 		T(test_notify_no_interrupt),
 		T(test_notify_event_idx),
 		T(test_suppress_flags),

@@ -95,7 +95,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	parse_with_fails(
 		"memroy = 64\n", 4, 1,
-		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart, on_crash and measure_expect");
+		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart, on_crash, measure_expect and nic");
 	parse_with_fails("hmx_rule = []\n", 4, 1,
 			 "hmx_rule: unknown key (did you mean hmx_rules?)");
 	parse_with_fails("Name = 'x'\n", 4, 1,

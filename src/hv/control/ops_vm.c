@@ -105,8 +105,9 @@ static void op_subscribe(struct control_server *srv, struct request *req,
 
 /*
  * "devices": [{"type": "virtio-blk", "name": "xvda", "fd": N}, ...]: a
- * connected vhost-user socket per device, in PCI slot order. Each fd may
- * be named once, and by nothing else in the request.
+ * connected vhost-user socket per device (virtio-blk or virtio-net), in
+ * PCI slot order. Each fd may be named once, and by nothing else in the
+ * request.
  */
 static unsigned int request_devices(struct request *req,
 				    struct vm_vhost_user *out, const int *used,
@@ -132,10 +133,14 @@ static unsigned int request_devices(struct request *req,
 		fd = request_fd_in(req, d, "fd", true);
 		if (request_failed(req))
 			return 0;
-		if (strcmp(type, "virtio-blk")) {
+		if (!strcmp(type, "virtio-blk")) {
+			out[n].device_id = 2;
+		} else if (!strcmp(type, "virtio-net")) {
+			out[n].device_id = 1;
+		} else {
 			request_fail(
 				req,
-				"devices[%zu]: type \"%s\" is not one of: virtio-blk",
+				"devices[%zu]: type \"%s\" is not one of: virtio-blk, virtio-net",
 				i, type);
 			return 0;
 		}
@@ -157,7 +162,6 @@ static unsigned int request_devices(struct request *req,
 				return 0;
 			}
 		}
-		out[n].device_id = 2; /* virtio block */
 		out[n].sock = fd;
 		n++;
 	}

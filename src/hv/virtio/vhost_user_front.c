@@ -25,6 +25,7 @@
 /* What this front end speaks; anything else offered is declined. */
 #define PROTOCOL_WANTED (PF(MQ) | PF(REPLY_ACK) | PF(CONFIG))
 
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 /*
  * The "front-end addresses" vhost-user wants in the memory table and the
@@ -34,6 +35,8 @@
  */
 #define UADDR_BASE (1ull << 46)
 #define VIRTIO_BLK_CONFIG_SIZE 60
+/* mac, status, max_virtqueue_pairs, mtu: what bulkhead-net offers. */
+#define VIRTIO_NET_CONFIG_SIZE 12
 
 struct vhu_front {
 	const struct dev_platform *plat;
@@ -52,7 +55,13 @@ struct vhu_front {
 
 uint32_t vhu_config_size(uint16_t device_id)
 {
-	return device_id == VIRTIO_ID_BLOCK ? VIRTIO_BLK_CONFIG_SIZE : 0;
+	switch (device_id) {
+	case VIRTIO_ID_NET:
+		return VIRTIO_NET_CONFIG_SIZE;
+	case VIRTIO_ID_BLOCK:
+		return VIRTIO_BLK_CONFIG_SIZE;
+	}
+	return 0;
 }
 
 int vhu_check_reply_header(const struct vhost_user_header *hdr,
@@ -528,7 +537,9 @@ static int negotiate(struct vhu_front *f, uint16_t device_id,
 		.ops = &front_ops,
 		.opaque = f,
 		.device_id = device_id,
+		/* Mass storage (other), network (Ethernet), else "other". */
 		.class_code = device_id == VIRTIO_ID_BLOCK ? 0x018000 :
+			      device_id == VIRTIO_ID_NET   ? 0x020000 :
 							     0xff0000,
 		.features = f->features & ~F_PROTOCOL_FEATURES,
 		.num_queues = (uint16_t)nq,

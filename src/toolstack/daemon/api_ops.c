@@ -13,6 +13,7 @@
 
 #include "toolstack/daemon/api_client.h"
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/nics.h"
 #include "toolstack/daemon/measure_launch.h"
 #include "toolstack/jget.h"
 #include "toolstack/vmcfg.h"
@@ -191,6 +192,9 @@ static struct json_object *vm_json(struct bhd *d, struct vmrec *r,
 		json_object_object_add(o, "disks", disks_json(r));
 	else if (cfg)
 		json_object_object_add(o, "disks", defined_disks_json(cfg));
+	/* An NDVM's NICs while it runs: namespace, tap, MAC, device model. */
+	if (r->active && r->nnics)
+		json_object_object_add(o, "nics", nics_json(r));
 	vmcfg_free(parsed);
 	return o;
 }

@@ -46,6 +46,7 @@ struct bhd {
 	char *vsock_dir; /* <state>/vsock: VM NAME's vsock is vsock/NAME */
 	bool vsock; /* --vsock: the hypervisor runs with --vsock */
 	char *blk_path; /* bulkhead-blk, absolute */
+	char *net_path; /* bulkhead-net, absolute */
 	char *overlay_dir; /* temporary disks' overlays (unnamed files) */
 	uint32_t devmodel_uid_base; /* device models run as base + k */
 	int dm_epfd; /* device models' pidfds (disks.c) */

@@ -27,6 +27,7 @@
 #include "devmodel/spawn.h"
 #include "toolstack/daemon/daemon.h"
 #include "toolstack/daemon/disk_layers.h"
+#include "toolstack/daemon/nics.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
 
@@ -38,7 +39,7 @@
 #define TERM_WAIT_MS 1000
 
 /* Field 22 of /proc/PID/stat: when it started, in clock ticks. */
-static uint64_t proc_start_time(pid_t pid)
+uint64_t devmodel_proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
@@ -71,10 +72,10 @@ static bool uid_taken(struct bhd *d, uid_t uid)
 		for (size_t i = 0; i < r->ndisks; i++)
 			if (r->disks[i].uid == uid && !r->disks[i].exited)
 				return true;
-	return false;
+	return nics_uid_taken(d, uid);
 }
 
-static uid_t pick_uid(struct bhd *d)
+uid_t devmodel_pick_uid(struct bhd *d)
 {
 	for (unsigned int k = 0; k < UID_SLOTS; k++)
 		if (!uid_taken(d, d->devmodel_uid_base + k))
@@ -217,7 +218,7 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 		argv[n++] = "--direct";
 	disk_layers_args(&layers, BLK_FD_IMAGE + 1, argv, &n, fds, &nfds);
 	if (geteuid() == 0) {
-		di->uid = pick_uid(d);
+		di->uid = devmodel_pick_uid(d);
 		if (!di->uid) {
 			snprintf(err, errlen,
 				 "disk %s: no free device-model uid", ds->vdev);
@@ -246,7 +247,7 @@ static int start_blk(struct bhd *d, struct vmrec *r, const struct disk_spec *ds,
 	}
 	di->pid = proc.pid;
 	di->pidfd = proc.pidfd;
-	di->start_time = proc_start_time(proc.pid);
+	di->start_time = devmodel_proc_start_time(proc.pid);
 	watch(d, di);
 	bh_info("vm %s: disk %s: %s on %s, pid %d", r->name, ds->vdev,
 		d->blk_path, ds->target, (int)proc.pid);
@@ -395,7 +396,13 @@ void disks_on_exit(struct bhd *d)
 
 	for (int i = 0; i < n; i++) {
 		struct disk_inst *di = evs[i].data.ptr;
+		uint64_t key = evs[i].data.u64;
 
+		/* A NIC's device model: its pointer is tagged (nics.c). */
+		if (key & 1) {
+			nics_exited(d, (struct nic_inst *)(uintptr_t)(key - 1));
+			continue;
+		}
 		di->exited = true;
 		unwatch(d, di);
 		bh_warn("vm %s: disk %s: its device model (pid %d) exited",
@@ -416,7 +423,8 @@ void disks_recover(struct bhd *d, struct vmrec *r)
 			continue;
 		fd = (int)syscall(SYS_pidfd_open, di->pid, 0);
 		/* The same process, not another that got its pid. */
-		if (fd < 0 || proc_start_time(di->pid) != di->start_time) {
+		if (fd < 0 ||
+		    devmodel_proc_start_time(di->pid) != di->start_time) {
 			if (fd >= 0)
 				close(fd);
 			di->exited = true;

@@ -51,10 +51,21 @@ int disks_attach(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		 int *socks, char *err, size_t errlen);
 /* Stops r's device models (the VM is gone) and forgets its disks. */
 void disks_detach(struct bhd *d, struct vmrec *r);
-/* The devmodel epoll set is readable: note every device model that left. */
+/*
+ * The devmodel epoll set is readable: note every device model that left
+ * (a NIC's too: nics.c registers its pidfds there, tagged).
+ */
 void disks_on_exit(struct bhd *d);
 /* After a daemon restart: watch r's device models again. */
 void disks_recover(struct bhd *d, struct vmrec *r);
+
+/*
+ * Shared with the NICs' device models (nics.c): when a process started
+ * (to tell a reused pid), and the lowest device-model uid no running
+ * device model has (0 if none is free).
+ */
+uint64_t devmodel_proc_start_time(pid_t pid);
+uid_t devmodel_pick_uid(struct bhd *d);
 
 /* disk_state.c, pure: */
 /* [{vdev, target, format, access, backend, pid, state}, ...] */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/nics.h"
 #include "toolstack/daemon/measure_launch.h"
 #include "toolstack/daemon/reconcile.h"
 #include "toolstack/jget.h"
@@ -116,21 +117,32 @@ static void vsock_cleanup(struct bhd *d, const char *name)
 		unlink(path);
 }
 
-/* vm.create's "devices": the disks' sockets, from fds[first] on. */
+static void add_device(struct json_object *a, const char *type,
+		       const char *name, int fd)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "fd", json_object_new_int(fd));
+	json_object_array_add(a, o);
+}
+
+/*
+ * vm.create's "devices": the disks' sockets from fds[first] on, then the
+ * NICs' (nicI, as nics.c names them).
+ */
 static struct json_object *devices_json(const struct vmcfg *cfg, int first)
 {
 	struct json_object *a = json_object_new_array();
+	char name[24];
 
-	for (size_t i = 0; i < cfg->ndisks; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "type",
-				       json_object_new_string("virtio-blk"));
-		json_object_object_add(
-			o, "name", json_object_new_string(cfg->disks[i].vdev));
-		json_object_object_add(o, "fd",
-				       json_object_new_int(first + (int)i));
-		json_object_array_add(a, o);
+	for (size_t i = 0; i < cfg->ndisks; i++)
+		add_device(a, "virtio-blk", cfg->disks[i].vdev, first + (int)i);
+	for (size_t i = 0; i < cfg->nnics; i++) {
+		snprintf(name, sizeof(name), "nic%zu", i);
+		add_device(a, "virtio-net", name,
+			   first + (int)(cfg->ndisks + i));
 	}
 	return a;
 }
@@ -144,9 +156,11 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		     const struct vif_inst *vifs, char *err, size_t errlen)
 {
 	struct json_object *args, *reply;
+	int fds[3 + VMCFG_DISKS_MAX + VMCFG_NICS_MAX];
+	int nfds = 0, kfd, ifd = -1, cfd, ret;
+	size_t ndev = cfg->ndisks + cfg->nnics;
 	uint16_t domid;
 	char *cmdline;
-	int fds[3 + VMCFG_DISKS_MAX], nfds = 0, kfd, ifd = -1, cfd, ret;
 	uint8_t kernel_sha[MEASURE_SHA256_BYTES],
 		initrd_sha[MEASURE_SHA256_BYTES];
 	uint64_t max = (uint64_t)cfg->memory_mib << 20;
@@ -246,17 +260,25 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 		ret = -EIO;
 		goto out_args;
 	}
-	if (measure_launch_write(d, r, &mlog, err, errlen)) {
+	if (nics_attach(d, r, cfg, fds + nfds + cfg->ndisks, err, errlen)) {
 		for (size_t i = 0; i < cfg->ndisks; i++)
 			close(fds[nfds + i]);
 		disks_detach(d, r);
 		ret = -EIO;
 		goto out_args;
 	}
-	if (cfg->ndisks)
+	if (measure_launch_write(d, r, &mlog, err, errlen)) {
+		for (size_t i = 0; i < ndev; i++)
+			close(fds[nfds + i]);
+		disks_detach(d, r);
+		nics_detach(d, r);
+		ret = -EIO;
+		goto out_args;
+	}
+	if (ndev)
 		json_object_object_add(args, "devices",
 				       devices_json(cfg, nfds));
-	nfds += (int)cfg->ndisks;
+	nfds += (int)ndev;
 	ret = hvconn_call(&d->hv, "vm.create", args, fds, (size_t)nfds, &reply,
 			  err, errlen);
 	if (ret == 0) {
@@ -270,11 +292,12 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 	}
 	if (ret < 0)
 		measure_launch_forget(d, cfg->name);
-	if (ret < 0 && cfg->ndisks) {
+	if (ret < 0 && ndev) {
 		const char *dm = strstr(err, ": device model: ");
 		size_t n = strlen(err);
 
 		disks_detach(d, r);
+		nics_detach(d, r);
 		/* "xvda: device model: ...": say where that one logged. */
 		if (dm && dm - err <= DISK_VDEV_MAX && n + 1 < errlen) {
 			char vdev[DISK_VDEV_MAX + 1];
@@ -300,6 +323,7 @@ out:
 void bhd_forget_instance(struct bhd *d, struct vmrec *r)
 {
 	disks_detach(d, r);
+	nics_detach(d, r);
 	measure_launch_forget(d, r->name);
 	vmrec_clear_instance(r);
 }

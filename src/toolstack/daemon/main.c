@@ -53,6 +53,9 @@ static void usage(FILE *out)
 		"                        else on $PATH; or $BULKHEAD_HV)\n"
 		"      --blk PATH        the block device model (default: bulkhead-blk\n"
 		"                        found as for --hv; or $BULKHEAD_BLK)\n"
+		"      --net PATH        the NDVM NIC device model (default:\n"
+		"                        bulkhead-net found as for --hv; or\n"
+		"                        $BULKHEAD_NET)\n"
 		"      --devmodel-uid-base N\n"
 		"                        device models run as uid and gid N + k, k the\n"
 		"                        lowest free (default %u; as root only)\n"
@@ -335,6 +338,7 @@ int main(int argc, char **argv)
 		{ "hv", required_argument, NULL, 'H' },
 		{ "vsock", no_argument, NULL, 'K' },
 		{ "blk", required_argument, NULL, 'B' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "overlay-dir", required_argument, NULL, 'O' },
 		{ "devmodel-uid-base", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -347,6 +351,7 @@ int main(int argc, char **argv)
 	const char *config = getenv("BULKHEAD_CONFIG_DIR");
 	const char *hv = getenv("BULKHEAD_HV");
 	const char *blk = getenv("BULKHEAD_BLK");
+	const char *net = getenv("BULKHEAD_NET");
 	const char *overlays = getenv("BULKHEAD_OVERLAY_DIR");
 	enum bh_log_level level = BH_LOG_INFO;
 	uint64_t uid_base;
@@ -373,6 +378,9 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			blk = optarg;
+			break;
+		case 'N':
+			net = optarg;
 			break;
 		case 'O':
 			overlays = optarg;
@@ -423,7 +431,12 @@ int main(int argc, char **argv)
 		blk && blk[0] ?
 			(strchr(blk, '/') ? abs_path(blk) : strdup(blk)) :
 			default_program("bulkhead-blk", BH_BUILD_BLK));
-	if (!d.state_dir || !d.config_dir || !d.hv_path || !d.blk_path)
+	d.net_path = resolve_program(
+		net && net[0] ?
+			(strchr(net, '/') ? abs_path(net) : strdup(net)) :
+			default_program("bulkhead-net", BH_BUILD_NET));
+	if (!d.state_dir || !d.config_dir || !d.hv_path || !d.blk_path ||
+	    !d.net_path)
 		return 1;
 	d.api_sock = join(d.state_dir, "bulkheadd.sock");
 	d.hv_sock = join(d.state_dir, "hv.sock");
@@ -454,6 +467,7 @@ int main(int argc, char **argv)
 	free(d.config_dir);
 	free(d.hv_path);
 	free(d.blk_path);
+	free(d.net_path);
 	free(d.api_sock);
 	free(d.hv_sock);
 	free(d.hv_log);

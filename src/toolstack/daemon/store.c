@@ -6,6 +6,7 @@
  */
 #include "toolstack/daemon/daemon.h"
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/nics.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -125,8 +126,10 @@ int store_load(struct bhd *d)
 		if (r->seq >= d->next_seq)
 			d->next_seq = r->seq + 1;
 		append(d, r);
-		if (r->active)
+		if (r->active) {
 			disks_recover(d, r);
+			nics_recover(d, r);
+		}
 	}
 	json_object_put(root);
 	return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/nics.h"
 #include "toolstack/vmcfg.h"
 
 #include <bulkhead/hmx.h>
@@ -37,6 +38,7 @@ void vmrec_clear_instance(struct vmrec *r)
 	disks_free(r);
 	memset(r->vifs, 0, sizeof(r->vifs));
 	r->nvifs = 0;
+	nics_free(r);
 	r->active = false;
 	r->started = false;
 	r->domid = 0;
@@ -101,6 +103,8 @@ struct json_object *vmrec_to_json(const struct vmrec *r)
 		if (r->nvifs)
 			json_object_object_add(
 				o, "vifs", vif_insts_json(r->vifs, r->nvifs));
+		if (r->nnics)
+			json_object_object_add(o, "nics", nics_state_json(r));
 	}
 	if (r->last_domid)
 		json_object_object_add(o, "last_domid",
@@ -179,6 +183,7 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 	const char *name, *def_path, *reason, *detail;
 	const char *text = NULL, *source = NULL, *base_dir = NULL;
 	struct json_object *snap = NULL, *disks = NULL, *vifs = NULL;
+	struct json_object *nics = NULL;
 	uint64_t domid, seq, last_domid;
 	int nvifs = 0;
 	struct vmrec *r;
@@ -223,7 +228,9 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 		    !get(o, "disks", json_type_array, false, &disks) ||
 		    disks_from_state(r, disks) < 0 ||
 		    !get(o, "vifs", json_type_array, false, &vifs) ||
-		    (vifs && (nvifs = vif_insts_from_json(vifs, r->vifs)) < 0))
+		    (vifs && (nvifs = vif_insts_from_json(vifs, r->vifs)) < 0) ||
+		    !get(o, "nics", json_type_array, false, &nics) ||
+		    nics_from_state(r, nics) < 0)
 			goto bad;
 		r->nvifs = (size_t)nvifs;
 		r->domid = (uint16_t)domid;

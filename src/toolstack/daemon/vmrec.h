@@ -17,6 +17,7 @@
 struct json_object;
 struct vmcfg;
 struct disk_inst;
+struct nic_inst;
 
 #define VMREC_REASON_MAX 16
 #define VMREC_DETAIL_MAX 160
@@ -55,6 +56,8 @@ struct vmrec {
 	/* The domid of the last instance, 0 before the first: a backend
 	 * asks for it again so its guests' hmxnet.front= stays right. */
 	uint16_t last_domid;
+	struct nic_inst *nics; /* an NDVM's NICs (nics.h) */
+	size_t nnics;
 
 	/* Why the last instance stopped; "" before the first stop. */
 	char stop_reason[VMREC_REASON_MAX];
