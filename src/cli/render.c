@@ -451,7 +451,7 @@ static void render_audit(struct json_object *audit, struct json_object *domains,
 		struct json_object *s = jget(e, "src", json_type_object);
 		struct json_object *d = jget(e, "dst", json_type_object);
 		const char *kind = jget_str(e, "kind") ?: "?";
-		char when[40], src[96], dst[96], by[300];
+		char when[40], src[96], dst[96], by[300], op[48];
 		int64_t ns = jget_int(e, "time_ns", 0);
 		const char *vals[5];
 
@@ -493,8 +493,16 @@ static void render_audit(struct json_object *audit, struct json_object *domains,
 				 "source port not owned by the sender");
 		else
 			snprintf(by, sizeof(by), "%s", kind);
+		/* Folded repeats of the same refusal: how many in all. */
+		if (jget_int(e, "repeats", 0) > 0)
+			snprintf(op, sizeof(op), "%s x%" PRId64,
+				 jget_str(e, "op") ?: "?",
+				 jget_int(e, "repeats", 0) + 1);
+		else
+			snprintf(op, sizeof(op), "%s",
+				 jget_str(e, "op") ?: "?");
 		vals[0] = when;
-		vals[1] = jget_str(e, "op") ?: "?";
+		vals[1] = op;
 		vals[2] = src;
 		vals[3] = dst;
 		vals[4] = by;

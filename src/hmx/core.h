@@ -172,7 +172,17 @@ struct hmx_audit_entry {
 	 * refusals, the set in force at the time. 0: no set installed yet.
 	 */
 	uint64_t generation;
+	/*
+	 * Identical refusals (all of the above but the time) folded into
+	 * this entry while it waited to be read, and the time of the last:
+	 * a repeating refusal takes one entry, not the log.
+	 */
+	uint32_t repeats;
+	uint64_t last_ns;
 };
+
+/* How many of the newest unread entries a new refusal is folded into. */
+#define HMX_AUDIT_FOLD_WINDOW 32u
 
 /*
  * Move up to max of the oldest entries to out (they are removed). *dropped

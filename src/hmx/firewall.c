@@ -372,6 +372,16 @@ int hmx_firewall_stats(struct hmx_host *h, struct hmx_fw_stats *st,
 	return (int)n;
 }
 
+/* The same refusal: everything but when. */
+static bool audit_same(const struct hmx_audit_entry *a,
+		       const struct hmx_audit_entry *b)
+{
+	return a->op == b->op && a->reason == b->reason &&
+	       a->src.domid == b->src.domid && a->src.aport == b->src.aport &&
+	       a->dst.domid == b->dst.domid && a->dst.aport == b->dst.aport &&
+	       a->rule == b->rule && a->generation == b->generation;
+}
+
 void hmx_audit_add(struct hmx_host *h, uint64_t generation, uint32_t op,
 		   uint32_t reason, uint16_t sdom, uint32_t sport,
 		   uint16_t ddom, uint32_t dport, int32_t rule)
@@ -391,6 +401,18 @@ void hmx_audit_add(struct hmx_host *h, uint64_t generation, uint32_t op,
 	e.rule = rule;
 	e.generation = generation;
 	hmx_mutex_lock(&a->lock);
+	for (uint32_t i = 0; i < a->count && i < HMX_AUDIT_FOLD_WINDOW; i++) {
+		struct hmx_audit_entry *o =
+			&a->e[(a->head + a->count - 1 - i) % a->cap];
+
+		if (audit_same(o, &e)) {
+			if (o->repeats < UINT32_MAX)
+				o->repeats++;
+			o->last_ns = e.time_ns;
+			hmx_mutex_unlock(&a->lock);
+			return;
+		}
+	}
 	if (a->count == a->cap)
 		a->dropped++;
 	else

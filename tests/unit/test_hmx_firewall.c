@@ -106,6 +106,41 @@ static void test_default_deny(void **state)
 	assert_int_equal(tg_send(f->c, 1, 4, 100, 0, "x", 1), 1);
 }
 
+/* A repeating refusal folds into its entry while unread: one entry. */
+static void test_audit_folds_repeats(void **state)
+{
+	struct fx *f = *state;
+	struct hmx_audit_entry e[64];
+	uint64_t dropped;
+
+	hmx_audit_read(f->h, e, 64, NULL);
+	assert_int_equal(hmx_firewall_set(f->h, NULL, 0), 0);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(tg_send(f->a, 1, 4, 100, 0, "x", 1), -EPERM);
+		assert_int_equal(tg_send(f->a, 1, 4, 101, 0, "x", 1), -EPERM);
+	}
+	assert_int_equal(hmx_audit_read(f->h, e, 64, &dropped), 2);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(e[0].dst.aport, 100);
+	assert_int_equal(e[0].repeats, 99);
+	assert_true(e[0].last_ns >= e[0].time_ns);
+	assert_int_equal(e[1].dst.aport, 101);
+	assert_int_equal(e[1].repeats, 99);
+	/* Read entries are gone: the next one starts afresh. */
+	assert_int_equal(tg_send(f->a, 1, 4, 100, 0, "x", 1), -EPERM);
+	assert_int_equal(hmx_audit_read(f->h, e, 64, NULL), 1);
+	assert_int_equal(e[0].repeats, 0);
+	/* Beyond the window of newest entries a repeat is a new entry. */
+	for (uint32_t p = 0; p <= HMX_AUDIT_FOLD_WINDOW; p++)
+		assert_int_equal(tg_send(f->a, 1, 4, 200 + p, 0, "x", 1),
+				 -EPERM);
+	assert_int_equal(tg_send(f->a, 1, 4, 200, 0, "x", 1), -EPERM);
+	assert_int_equal(hmx_audit_read(f->h, e, 64, NULL),
+			 HMX_AUDIT_FOLD_WINDOW + 2);
+	assert_int_equal(e[HMX_AUDIT_FOLD_WINDOW + 1].dst.aport, 200);
+	assert_int_equal(e[HMX_AUDIT_FOLD_WINDOW + 1].repeats, 0);
+}
+
 static void test_first_match_wins(void **state)
 {
 	struct fx *f = *state;
@@ -412,6 +447,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_default_deny),
+		T(test_audit_folds_repeats),
 		T(test_first_match_wins),
 		T(test_ports_and_wildcards),
 		T(test_notify_filtered),

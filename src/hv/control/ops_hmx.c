@@ -337,6 +337,14 @@ static void op_audit_read(struct control_server *srv, struct request *req,
 		json_object_object_add(
 			o, "generation",
 			json_object_new_int64((int64_t)e->generation));
+		if (e->repeats) {
+			json_object_object_add(
+				o, "repeats",
+				json_object_new_int64(e->repeats));
+			json_object_object_add(
+				o, "last_ns",
+				json_object_new_int64((int64_t)e->last_ns));
+		}
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(reply, "entries", arr);

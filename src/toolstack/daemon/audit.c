@@ -9,6 +9,7 @@
 #include "toolstack/daemon/daemon.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define AUDIT_KEEP 1024 /* entries kept in the daemon */
 #define AUDIT_READ_MAX 256 /* the hypervisor's per-call limit */
 #define AUDIT_MAX_CALLS 64 /* per drain: a flood cannot keep us here */
+#define AUDIT_FOLD_WINDOW 32 /* newest entries a repeat may fold into */
 
 static void label(struct bhd *d, struct json_object *e, const char *which)
 {
@@ -46,6 +48,56 @@ static void label(struct bhd *d, struct json_object *e, const char *which)
 	json_object_object_add(e, key, json_object_new_string(buf));
 }
 
+static bool same_addr(struct json_object *a, struct json_object *b,
+		      const char *which)
+{
+	struct json_object *x = jget(a, which, json_type_object);
+	struct json_object *y = jget(b, which, json_type_object);
+
+	return jget_int(x, "domid", -1) == jget_int(y, "domid", -1) &&
+	       jget_int(x, "aport", -1) == jget_int(y, "aport", -1);
+}
+
+/* The same hypervisor refusal as o, but for when (and its repeats). */
+static bool same_refusal(struct json_object *o, struct json_object *e)
+{
+	const char *op = jget_str(e, "op"), *kind = jget_str(e, "kind");
+
+	return op && kind && jget_str(o, "op") && jget_str(o, "kind") &&
+	       !strcmp(op, jget_str(o, "op")) &&
+	       !strcmp(kind, jget_str(o, "kind")) &&
+	       jget_int(o, "rule", -1) == jget_int(e, "rule", -1) &&
+	       jget_int(o, "generation", -1) == jget_int(e, "generation", -1) &&
+	       same_addr(o, e, "src") && same_addr(o, e, "dst");
+}
+
+/*
+ * Folds e into one of the newest kept entries that is the same refusal
+ * (the hypervisor folds those it holds; this folds across its drains).
+ */
+static bool fold(struct bhd *d, struct json_object *e)
+{
+	for (size_t i = 0; i < d->audit_n && i < AUDIT_FOLD_WINDOW; i++) {
+		struct json_object *o =
+			d->audit[(d->audit_start + d->audit_n - 1 - i) %
+				 AUDIT_KEEP];
+
+		if (!same_refusal(o, e))
+			continue;
+		json_object_object_add(
+			o, "repeats",
+			json_object_new_int64(jget_int(o, "repeats", 0) + 1 +
+					      jget_int(e, "repeats", 0)));
+		json_object_object_add(
+			o, "last_ns",
+			json_object_new_int64(jget_int(
+				e, "last_ns", jget_int(e, "time_ns", 0))));
+		json_object_put(e);
+		return true;
+	}
+	return false;
+}
+
 static void keep(struct bhd *d, struct json_object *e)
 {
 	size_t slot;
@@ -57,6 +109,8 @@ static void keep(struct bhd *d, struct json_object *e)
 			return;
 		}
 	}
+	if (fold(d, e))
+		return;
 	slot = (d->audit_start + d->audit_n) % AUDIT_KEEP;
 	if (d->audit_n == AUDIT_KEEP) {
 		json_object_put(d->audit[d->audit_start]);
