@@ -20,6 +20,7 @@ import time
 import pytest
 
 from conftest import read_until
+from netguest import PRELUDE
 from test_vsock import guests, hv_args, rule, vsock_guest  # noqa: F401
 
 pytestmark = pytest.mark.linux_guest
@@ -27,19 +28,7 @@ pytestmark = pytest.mark.linux_guest
 NET_APORT0 = 0xfffe0000  # HMX_NET_APORT(0), include/bulkhead/hmx_net.h
 BLOB_MIB = 32
 
-PRELUDE = """up() { i=0; until [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = 1 ]
-do sleep 0.2; i=$((i+1)); [ $i -lt 600 ] && continue
-echo "no carrier on $1"; ip link; cat /sys/module/hmx_core/parameters/state
-cat /sys/module/hmxnet/parameters/state
-dmesg | grep -i -e hmx -e vif | tail -20; break; done; }
-noip6() { echo 1 > /proc/sys/net/ipv6/conf/$1/disable_ipv6; }
-dhcp() { printf '[ "$1" = bound ] && ip addr add $ip/$mask dev $interface\n' \
->/tmp/d.sh; chmod +x /tmp/d.sh; udhcpc -i $1 -n -q -t 20 -s /tmp/d.sh >/dev/null 2>&1
-echo "$2-ip $(ip -4 -o addr show $1 | awk '{print $4}')"; }
-nstat() { echo "stat $1 $(for f in rx_packets rx_bytes tx_packets tx_bytes \
-rx_errors tx_errors tx_dropped; do
-printf '%s=%s ' $f $(cat /sys/class/net/$1/statistics/$f); done)"; }
-"""
+
 
 # The frontend: the guest.
 SCRIPT_A = PRELUDE + f"""

@@ -6,18 +6,20 @@ rule or a hmxnet parameter: the toolstack compiles both. One boot of the
 guest and two of the NDVM check the command lines each VM booted with
 (and that they are the measured ones), both vifs' carriers and
 addresses, DHCP from the NDVM's dnsmasq by the configured MAC, ping and a
-TCP transfer checked by sha256, network-list, an NDVM restart (same
-domid, carrier off then on, the lease renewed, traffic resumed) and the
+TCP transfer checked by sha256, network-list, an NDVM kernel panic
+(restarted by the daemon under the same domid, counted and audited; the
+guest's carrier off then on, its lease renewed, traffic resumed) and the
 guest's vifs leaving the NDVM when it stops."""
 
 import hashlib
 import json
 import re
+import time
 
 import pytest
 
 from conftest import guest_cmdline
-from test_hmxnet import PRELUDE
+from netguest import PRELUDE, bridge_vifs
 from test_toolstack import ts  # noqa: F401
 from test_vsock import vsock_guest  # noqa: F401
 
@@ -34,13 +36,10 @@ brctl addbr br0; noip6 br0; ip link set br0 up; ip addr add 10.99.0.1/24 dev br0
 dnsmasq -i br0 --bind-interfaces -p 0 -u root -g root -l /tmp/leases -x /tmp/dm.pid \\
  --dhcp-range=10.99.0.100,10.99.0.150,1h --dhcp-host={MAC},10.99.0.7 && echo ndvm-dnsmasq
 (socat -u TCP-LISTEN:7000,reuseaddr OPEN:/tmp/got,creat,trunc
- echo "ndvm-sum $(sha256sum /tmp/got | cut -d' ' -f1)") &
-(known=""; while :; do now=$(cd /sys/class/net; ls -d vif* 2>/dev/null)
-for n in $now; do case " $known " in *" $n "*) ;; *) noip6 $n
- ip link set $n up; brctl addif br0 $n && echo "ndvm-port $n";; esac; done
-for n in $known; do case " $now " in *" $n "*) ;; *) echo "ndvm-gone $n";; esac
-done; known="$now"; sleep 0.3; done) &
+ echo "ndvm-sum $(sha256sum /tmp/got | cut -d' ' -f1) ndvm-sum-end") &
+""" + bridge_vifs("ndvm", gone=True) + """
 echo ndvm-ready; read go
+echo ndvm-panics; echo c > /proc/sysrq-trigger
 """
 
 # The guest: hmx0 (mac= given) and hmx1 (the derived address).
@@ -117,22 +116,30 @@ def run(ts):
     assert "web-ip 10.99.0.7/24" in log, log[-3000:]
     assert "web-ping-ok" in log and "web-sent" in log, log[-3000:]
     want = re.search(r"web-sum ([0-9a-f]{64})", log)[1]
-    ndvm_log = ts.wait_log("ndvm", "ndvm-sum", timeout=300)
+    ndvm_log = ts.wait_log("ndvm", "ndvm-sum-end", timeout=300)
     assert re.search(r"ndvm-sum ([0-9a-f]{64})", ndvm_log)[1] == want
     vifs = network(ts, "web")
     assert [(v["backend_domid"], v["mac"], v["state"]) for v in vifs] == \
         [(nd, MAC, "up"), (nd, derived, "up")]
 
-    # The NDVM restarts under its domid: the guest's carrier goes off and
-    # comes back, it renews its lease and its traffic resumes.
+    # The NDVM's kernel panics: the daemon restarts it under its domid
+    # (on_crash = "restart", the default of NDVMs), counted and audited;
+    # the guest's carrier goes off and comes back, it renews its lease
+    # and its traffic resumes.
     size = ts.console_log("ndvm").stat().st_size
-    ts.ok("destroy", "ndvm")
+    ts.console_send("ndvm", b"go\n", wait_for="ndvm-panics")
     ts.wait_log("web", "web-carrier-off", timeout=300)
-    assert [v["state"] for v in network(ts, "web")] == \
-        ["backend-stopped"] * 2
-    assert vif_entries(ts) == []
-    ts.ok("start", "ndvm")
-    assert ts.vm("ndvm")["domid"] == nd
+    deadline = time.monotonic() + 300
+    while ts.vm("ndvm")["crash_restarts"] != 1:
+        assert time.monotonic() < deadline, ts.vm("ndvm")
+        time.sleep(0.5)
+    v = ts.wait_state("ndvm", "running", timeout=60)
+    assert v["domid"] == nd, v
+    audit = json.loads(ts.ok("policy", "show", "--json", "--audit", "1024"))
+    texts = [(e["kind"], e.get("rule_text")) for e in
+             audit["audit"]["entries"] if e["kind"].startswith("vm.")]
+    assert ("vm.crash-restart",
+            "crashed (guest kernel panic): restart 1") in texts, texts
     log = ts.wait_log("web", "web-again-ip", timeout=900)
     assert "web-again-ip 10.99.0.7/24" in log, log[-3000:]
     log = ts.wait_log("web", "web-resumed", timeout=300)
