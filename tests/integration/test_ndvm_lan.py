@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """OpenXT's network path, end to end, with real Debian VMs driven through
-the CLI: a guest (vif = [ '' ]) reaches a server on the LAN only through
+the CLI: a guest (vif = [ 'backend=ndvm' ]) reaches a server on the LAN
+only through
 its NDVM, whose NIC is a virtio-net device (bulkhead-net) on a tap in a
 network namespace standing for the physical LAN. The LAN namespace has a
 bridge, dnsmasq (the LAN's DHCP server), a file server and a capture.
@@ -11,9 +12,12 @@ LAN's dnsmasq; the NDVM NATs its guests' network (nftables, as OpenXT's
 brshared) and hands out their addresses (its own dnsmasq); the guest
 fetches a file from the LAN server, checked by sha256, and pings it;
 the LAN sees only the NDVM's address (the capture holds no guest
-address), the only tap is the NDVM's, inside the LAN namespace, and no
-interface of the host's own namespace carries any of it."""
+address), the only taps are the NDVMs', each inside its LAN namespace,
+and no interface of the host's own namespace carries any of it. A second
+NDVM on a second LAN: the first NDVM's guest reaches neither it (no HMX
+rule, policy check says so) nor its LAN (nothing arrives there)."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +35,8 @@ from test_vsock import vsock_guest  # noqa: F401
 pytestmark = pytest.mark.linux_guest
 
 NDVM_MAC = "02:00:5e:00:00:10"
+NDVM_B_MAC = "02:00:5e:00:00:20"
+NET_APORT0 = 0xfffe0000  # HMX_NET_APORT(0), include/bulkhead/hmx_net.h
 BLOB_MIB = 4
 
 NDVM = PRELUDE + f"""
@@ -52,6 +58,9 @@ noip6 hmx0; ip link set hmx0 up; up hmx0; dhcpr hmx0 web
 ping -c 3 -W 5 10.99.1.1 >/dev/null && echo web-ping-lan-ok
 socat -u TCP:10.99.1.1:8000 OPEN:/tmp/got,creat,trunc && echo web-fetched
 echo "web-sum $(sha256sum /tmp/got | cut -d' ' -f1)"
+ping -c 2 -w 4 10.99.2.1 >/dev/null || echo web-lan-b-refused
+socat -u TCP:10.99.2.1:8000,connect-timeout=5 OPEN:/tmp/b,creat,trunc \
+ 2>/dev/null || echo web-lan-b-fetch-refused
 echo web-done; read go
 """
 
@@ -61,48 +70,50 @@ def sh(*args, **kw):
                           **kw).stdout
 
 
-@pytest.fixture
-def lan(tmp_path):
-    """The LAN: a namespace with a bridge at 10.99.1.1, dnsmasq, a file
-    server and a capture on the bridge."""
-    ns = f"bhlan{os.getpid()}"
+@contextlib.contextmanager
+def lan_namespace(tmp_path, tag="lan", net="10.99.1", ndvm_mac=NDVM_MAC):
+    """A LAN: a namespace with a bridge at NET.1, dnsmasq (ndvm_mac gets
+    NET.10), a file server on port 8000 and a capture on the bridge; its
+    files are TAG-* in tmp_path."""
+    ns = f"bh{tag}{os.getpid()}"
     # In a test host its own kernel's modules: bridges and taps.
     kroot = os.environ.get("BULKHEAD_TEST_HOST_KROOT")
     for m in ("bridge", "tun"):
         subprocess.run(["modprobe"] + (["-d", kroot] if kroot else []) + [m],
                        capture_output=True)
-    blob = tmp_path / "blob"
+    blob = tmp_path / f"{tag}-blob"
     blob.write_bytes(os.urandom(BLOB_MIB << 20))
     procs = []
     sh("ip", "netns", "add", ns)
     try:
         for cmd in (["link", "set", "lo", "up"],
                     ["link", "add", "br0", "type", "bridge"],
-                    ["addr", "add", "10.99.1.1/24", "dev", "br0"],
+                    ["addr", "add", f"{net}.1/24", "dev", "br0"],
                     ["link", "set", "br0", "up"]):
             sh("ip", "-n", ns, *cmd)
         run = ["ip", "netns", "exec", ns]
         procs.append(subprocess.Popen(
             run + ["dnsmasq", "-k", "-i", "br0", "--bind-dynamic", "-p", "0",
                    "-u", "root", "-g", "root",
-                   "-l", str(tmp_path / "lan.leases"),
-                   "-x", str(tmp_path / "lan-dnsmasq.pid"),
-                   "--dhcp-range=10.99.1.100,10.99.1.150,1h",
-                   f"--dhcp-host={NDVM_MAC},10.99.1.10", "--log-dhcp",
+                   "-l", str(tmp_path / f"{tag}.leases"),
+                   "-x", str(tmp_path / f"{tag}-dnsmasq.pid"),
+                   f"--dhcp-range={net}.100,{net}.150,1h",
+                   f"--dhcp-host={ndvm_mac},{net}.10", "--log-dhcp",
                    "--log-facility=-"],
-            stdout=open(tmp_path / "lan-dnsmasq.log", "w"),
+            stdout=open(tmp_path / f"{tag}-dnsmasq.log", "w"),
             stderr=subprocess.STDOUT))
         procs.append(subprocess.Popen(
             run + ["socat", "-d", "-d", "-u", f"OPEN:{blob},rdonly",
                    "TCP-LISTEN:8000,reuseaddr"],
             stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / "lan-server.log", "w")))
-        capture = tmp_path / "lan.pcap.txt"
+            stderr=open(tmp_path / f"{tag}-server.log", "w")))
+        capture = tmp_path / f"{tag}.pcap.txt"
         procs.append(subprocess.Popen(
             run + ["tcpdump", "-Z", "root", "-i", "br0", "-n", "-l", "-q",
                    "ip"],
             stdout=open(capture, "w"), stderr=subprocess.DEVNULL))
-        yield dict(ns=ns, blob=blob, capture=capture, dir=tmp_path)
+        yield dict(ns=ns, blob=blob, capture=capture, dir=tmp_path,
+                   tag=tag)
     finally:
         for p in procs:
             p.terminate()
@@ -112,6 +123,13 @@ def lan(tmp_path):
             except subprocess.TimeoutExpired:
                 p.kill()
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+@pytest.fixture
+def lan(tmp_path):
+    """The LAN of the NDVM (NDVM_MAC gets 10.99.1.10)."""
+    with lan_namespace(tmp_path) as the_lan:
+        yield the_lan
 
 
 def taps(ns=None):
@@ -133,31 +151,59 @@ def host_bytes():
 
 
 def test_guest_reaches_the_lan_only_through_its_ndvm(ts, lan,  # noqa: F811
-                                                      vsock_guest):
+                                                      vsock_guest, tmp_path):
+    """Two NDVMs on two LANs: the guest of one reaches its LAN, and
+    neither the other LAN nor the other NDVM."""
     kernel, initrd = vsock_guest
-    ns = lan["ns"]
-    ts.define("ndvm", role="ndvm", memory=256, kernel=kernel,
-              ramdisk=initrd, cmdline=guest_cmdline(NDVM),
-              nic=[f"netns={ns}, mac={NDVM_MAC}, bridge=br0"])
-    ts.define("web", memory=256, kernel=kernel, ramdisk=initrd,
-              cmdline=guest_cmdline(WEB), vif=[""])
-    try:
-        before = host_bytes()
-        ts.ok("start", "web")  # and its NDVM first
-        log = ts.wait_log("web", "web-done", timeout=900)
-        ndvm = ts.wait_log("ndvm", "ndvm-ready", timeout=60)
-        after = host_bytes()
-        check(ts, lan, log, ndvm, before, after)
-    finally:
-        for name in ("ndvm", "web"):
-            p = ts.console_log(name)
-            if p.exists():
-                print(f"===== console of {name}\n"
-                      f"{p.read_text(errors='replace')[-5000:]}")
-        for f in ("lan-dnsmasq.log", "lan-server.log", "lan.pcap.txt"):
-            p = lan["dir"] / f
-            if p.exists():
-                print(f"===== {f}\n{p.read_text(errors='replace')[-3000:]}")
+    with lan_namespace(tmp_path, "lanb", "10.99.2", NDVM_B_MAC) as lan_b:
+        ts.define("ndvm", role="ndvm", memory=256, kernel=kernel,
+                  ramdisk=initrd, cmdline=guest_cmdline(NDVM),
+                  nic=[f"netns={lan['ns']}, mac={NDVM_MAC}, bridge=br0"])
+        ts.define("ndvm-b", role="ndvm", memory=256, kernel=kernel,
+                  ramdisk=initrd, cmdline=guest_cmdline(NDVM),
+                  nic=[f"netns={lan_b['ns']}, mac={NDVM_B_MAC}, "
+                       "bridge=br0"])
+        ts.define("web", memory=256, kernel=kernel, ramdisk=initrd,
+                  cmdline=guest_cmdline(WEB), vif=["backend=ndvm"])
+        try:
+            before = host_bytes()
+            ts.ok("start", "ndvm-b")
+            ts.ok("start", "web")  # and its NDVM first
+            log = ts.wait_log("web", "web-done", timeout=900)
+            ndvm = ts.wait_log("ndvm", "ndvm-ready", timeout=60)
+            ndvm_b = ts.wait_log("ndvm-b", "ndvm-ready", timeout=300)
+            after = host_bytes()
+            check(ts, lan, log, ndvm, before, after)
+            check_other_network(ts, lan_b, log, ndvm_b)
+        finally:
+            for name in ("ndvm", "ndvm-b", "web"):
+                p = ts.console_log(name)
+                if p.exists():
+                    print(f"===== console of {name}\n"
+                          f"{p.read_text(errors='replace')[-5000:]}")
+            for f in ("lan-dnsmasq.log", "lan-server.log", "lan.pcap.txt",
+                      "lanb.pcap.txt"):
+                p = lan["dir"] / f
+                if p.exists():
+                    print(f"===== {f}\n"
+                          f"{p.read_text(errors='replace')[-3000:]}")
+
+
+def check_other_network(ts, lan_b, log, ndvm_b):
+    """The second NDVM serves its own LAN, and the first NDVM's guest
+    has no way there: no HMX rule to it, no route through its NDVM."""
+    assert "ndvm-lan-ip 10.99.2.10/24" in ndvm_b, ndvm_b[-3000:]
+    assert "web-lan-b-refused" in log and "web-lan-b-fetch-refused" in log
+    server = (lan_b["dir"] / "lanb-server.log").read_text()
+    assert "accepting" not in server, server
+    capture = lan_b["capture"].read_text()
+    assert "10.99.1." not in capture and "10.99.0." not in capture, \
+        capture[-2000:]
+    r = ts.cli("policy", "check", f"web:{NET_APORT0}",
+               f"ndvm-b:{NET_APORT0}")
+    assert r.returncode == 7 and "default deny" in r.stdout, r.stdout
+    vm = json.loads(ts.ok("list", "--json", "ndvm-b"))[0]
+    assert taps(lan_b["ns"]) == [vm["nics"][0]["tap"]]
 
 
 def check(ts, lan, log, ndvm, before, after):
