@@ -66,6 +66,17 @@ def test_demo_runs_every_step(tmp_path):
     if vsock:
         assert "demo: received: hello from demo-b, over HMX" in out, out
         assert re.search(r"demo: denied: .*(not permitted|EPERM)", out), out
+        # The network scene: the guest's vif on the default NDVM, which
+        # was started first, and the LAN's file fetched through it intact.
+        assert "$ bulkhead start demo-web" in out, out[-4000:]
+        assert "demo-web's backend, demo-ndvm, was started first" in out
+        assert re.search(r"^\s*0\s+demo-ndvm\s+\d+\s+\S+\s+-\s+up$", out,
+                         re.M), out[-4000:]
+        assert "demo: NAT for guests out of eth0 (nftables)" in out
+        want = re.search(r"The LAN server's file: sha256 ([0-9a-f]{64})",
+                         out)
+        assert want and f"demo: fetched from the LAN: sha256 {want[1]}" \
+            in out, out[-4000:]
     # The freestanding peers: one send delivered, one refused.
     assert "peer-a (domid" in out
     assert "(exit status 7: rejected)" in out
@@ -79,3 +90,6 @@ def test_demo_runs_every_step(tmp_path):
     # Nothing of it is left running.
     assert "bulkheadd and the hypervisor have exited" in out
     assert processes_with(str(work)) == []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                           text=True).stdout
+    assert "bhdemo-lan" not in netns, netns
