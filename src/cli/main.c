@@ -22,6 +22,7 @@ const struct verb cli_verbs[] = {
 	  "usage: bulkhead start NAME\n"
 	  "\n"
 	  "Starts the defined VM NAME from its definition file, read afresh.\n"
+	  "The stopped backends its vifs need (an NDVM, a VPN VM) start first.\n"
 	  "\n" COMMON },
 	{ "list", cmd_list, "list VMs and their state",
 	  "usage: bulkhead list [--json] [NAME...]\n"
