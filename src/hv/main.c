@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bulkhead-hv: the hypervisor process. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	bh_log_init("bulkhead-hv", BH_LOG_INFO);
+	/*
+	 * A console client, a control client or a device model that goes
+	 * away mid-write is that peer's end, never the hypervisor's: write
+	 * gets EPIPE and the connection is dropped.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return HV_EXIT_USAGE;

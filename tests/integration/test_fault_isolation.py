@@ -23,3 +23,26 @@ def test_stream_keeps_its_service(hv, guest_elf, tmp_path):
     assert r["stats"]["default_denied"] > 0
     print(f"stream throughput during/before: "
           f"{r['disturbed'] / r['baseline']:.2f}")
+
+
+def test_console_client_leaving_mid_output(hv):
+    """A console client that hangs up while the hypervisor writes the VM's
+    output to it loses its connection; the hypervisor (and every other VM)
+    goes on. Before SIGPIPE was ignored this killed bulkhead-hv."""
+    from toolstack import MINIGUEST
+    c = hv.client
+    for name in ("chatty", "bystander"):
+        c.create_vm(name, str(MINIGUEST), memory_mib=16)
+    for _ in range(30):
+        con = hv.client.attach_console("chatty", history=False)
+        con.sendall(b"i" * 64)  # each 'i' prints "miniguest: alive N"
+        con.close()
+    states = {v["name"]: v["state"] for v in c.call("vm.list")["vms"]}
+    assert states == {"chatty": "running", "bystander": "running"}, states
+    con = c.attach_console("chatty", history=False)
+    con.sendall(b"i")
+    con.settimeout(30)
+    got = b""
+    while b"miniguest: alive" not in got:
+        got += con.recv(4096)
+    con.close()
