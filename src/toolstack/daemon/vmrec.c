@@ -228,7 +228,8 @@ struct vmrec *vmrec_from_json(struct json_object *o, char *err, size_t errlen)
 		    !get(o, "disks", json_type_array, false, &disks) ||
 		    disks_from_state(r, disks) < 0 ||
 		    !get(o, "vifs", json_type_array, false, &vifs) ||
-		    (vifs && (nvifs = vif_insts_from_json(vifs, r->vifs)) < 0) ||
+		    (vifs &&
+		     (nvifs = vif_insts_from_json(vifs, r->vifs)) < 0) ||
 		    !get(o, "nics", json_type_array, false, &nics) ||
 		    nics_from_state(r, nics) < 0)
 			goto bad;
