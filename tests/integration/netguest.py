@@ -31,6 +31,10 @@ def bridge_vifs(who, gone=False):
             '*) echo "' + who + '-gone $n";; esac\ndone; ') if gone else ""
     return ('(known=""; while :; do now=$(for d in /sys/class/net/vif*; do\n'
             '[ -e "$d" ] && echo "${d##*/}"; done)\n'
+            # One line, space-separated: the case patterns below match
+            # " NAME " (with two vifs the newline made them miss, and
+            # every pass re-added the vifs and called them gone).
+            'now=$(echo $now)\n'
             'for n in $now; do case " $known " in *" $n "*) ;; *) noip6 $n\n'
             ' ip link set $n up; brctl addif br0 $n && echo "' + who +
             '-port $n";; esac; done\n' + left +
