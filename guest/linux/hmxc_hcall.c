@@ -31,7 +31,13 @@ static int hmxc_doorbell(struct hmxc_slot *s, u32 op)
 	s->call.result = -EIO;
 	/* The hypervisor reads the block when the LO write traps. */
 	mb();
-	iowrite32(upper_32_bits(gpa), hmxc->io + HMX_REG_CALL_HI);
+	/*
+	 * Each write traps to the hypervisor. The LO write clears the
+	 * latched high half (as does a reset), so a block below 4 GiB needs
+	 * no HI write: one trap per call instead of two.
+	 */
+	if (upper_32_bits(gpa))
+		iowrite32(upper_32_bits(gpa), hmxc->io + HMX_REG_CALL_HI);
 	iowrite32(lower_32_bits(gpa), hmxc->io + HMX_REG_CALL_LO);
 	mb();
 	return READ_ONCE(s->call.result);
