@@ -47,7 +47,9 @@ static struct tap_reply make_tap(int nsfd, const char *tap, const char *bridge,
 	if (fd < 0)
 		return (struct tap_reply){ STEP_OPEN, errno };
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL;
+	/* IFF_TUN_EXCL is 0x8000: past a short's sign bit, as the kernel reads it. */
+	ifr.ifr_flags =
+		(short)(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL);
 	strncpy(ifr.ifr_name, tap, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return (struct tap_reply){ STEP_CREATE, errno };
