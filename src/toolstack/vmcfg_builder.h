@@ -28,6 +28,12 @@ struct builder {
 };
 
 /* Reports "key: expected ..., got <value>" at the value; -EINVAL. */
+/*
+ * Reports element i of list setting s as a bad spec: "KEY[i]: "TEXT":
+ * WHAT (at character N of the spec)", located at the element; -EINVAL.
+ */
+int vmcfg_element_error(struct builder *b, const struct cfg_setting *s,
+			size_t i, size_t offset, const char *what);
 int vmcfg_bad_value(struct builder *b, const char *key,
 		    const struct cfg_value *v, const char *expected);
 

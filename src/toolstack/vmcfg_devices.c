@@ -8,8 +8,8 @@
 #include <string.h>
 
 /* "disk[1]: \"...\": what (at character N of the spec)", at the element. */
-static int element_error(struct builder *b, const struct cfg_setting *s,
-			 size_t i, size_t offset, const char *what)
+int vmcfg_element_error(struct builder *b, const struct cfg_setting *s,
+			size_t i, size_t offset, const char *what)
 {
 	const struct cfg_value *item = &s->value.items[i];
 	char shown[64];
@@ -97,7 +97,8 @@ int vmcfg_apply_disk(struct builder *b, const struct cfg_setting *s)
 		if (ret == -ENOMEM)
 			return vmcfg_nomem(b, item);
 		if (ret)
-			return element_error(b, s, i, derr.offset, derr.msg);
+			return vmcfg_element_error(b, s, i, derr.offset,
+						   derr.msg);
 		d->element = i;
 		d->line = item->line;
 		d->column = item->column;
@@ -160,7 +161,8 @@ int vmcfg_apply_vif(struct builder *b, const struct cfg_setting *s)
 				b, s->key, item,
 				"a vif spec of at most 1024 bytes");
 		if (vif_spec_parse(item->text, item->len, vif, &verr))
-			return element_error(b, s, i, verr.offset, verr.msg);
+			return vmcfg_element_error(b, s, i, verr.offset,
+						   verr.msg);
 		vif->element = i;
 		vif->line = item->line;
 		vif->column = item->column;

@@ -11,19 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int element_error(struct builder *b, const struct cfg_setting *s,
-			 size_t i, size_t offset, const char *what)
-{
-	const struct cfg_value *item = &s->value.items[i];
-	char shown[64];
-
-	cfg_quote(item->text, item->len, shown, sizeof(shown));
-	cfg_error_set(b->err, b->file, item->line, item->column,
-		      "%s[%zu]: %s: %s (at character %zu of the spec)", s->key,
-		      i, shown, what, vmcfg_char_number(item->text, offset));
-	return -EINVAL;
-}
-
 int vmcfg_apply_nic(struct builder *b, const struct cfg_setting *s)
 {
 	const struct cfg_value *v = &s->value;
@@ -49,7 +36,8 @@ int vmcfg_apply_nic(struct builder *b, const struct cfg_setting *s)
 				b, s->key, item,
 				"a NIC spec of at most 1024 bytes");
 		if (nic_spec_parse(item->text, item->len, n, &nerr))
-			return element_error(b, s, i, nerr.offset, nerr.msg);
+			return vmcfg_element_error(b, s, i, nerr.offset,
+						   nerr.msg);
 		n->element = i;
 		n->line = item->line;
 		n->column = item->column;
