@@ -257,6 +257,18 @@ static void op_vm_list(struct control_server *srv, struct request *req,
 	json_object_object_add(reply, "vms", arr);
 }
 
+/* vsock's host end, connection by connection (empty without --vsock). */
+static void op_vsock_state(struct control_server *srv, struct request *req,
+			   json_object *reply)
+{
+	static const char *const keys[] = { "op", "id", NULL };
+
+	request_only_keys(req, keys);
+	if (!request_failed(req) && srv->host->vsock)
+		json_object_object_add(reply, "vsock",
+				       hv_vsock_state(srv->host->vsock));
+}
+
 static void op_vm_info(struct control_server *srv, struct request *req,
 		       json_object *reply)
 {
@@ -379,6 +391,7 @@ const struct control_op control_vm_ops[] = {
 	{ "vm.shutdown", op_vm_shutdown },
 	{ "vm.destroy", op_vm_destroy },
 	{ "vm.console", op_vm_console },
+	{ "vsock.state", op_vsock_state },
 	{ "hv.quit", op_hv_quit },
 	{ NULL, NULL },
 };

@@ -21,6 +21,7 @@
 struct hv_vsock;
 struct host_hmx;
 struct event_loop;
+struct json_object;
 
 int hv_vsock_create(struct host_hmx *hh, struct event_loop *loop,
 		    struct hv_vsock **out);
@@ -34,5 +35,11 @@ int hv_vsock_attach(struct hv_vsock *vs, uint16_t domid, const char *path,
 		    char *err, size_t errlen);
 /* The VM is going away: close its connections, rings and socket. */
 void hv_vsock_detach(struct hv_vsock *vs, uint16_t domid);
+
+/*
+ * Every connection's and ring's protocol state (credits, counters, pending
+ * control messages), for diagnosing a transfer that stopped moving.
+ */
+struct json_object *hv_vsock_state(const struct hv_vsock *vs);
 
 #endif
