@@ -26,6 +26,15 @@
  * the ring, a valid producer offset, every operation completes and
  * releases the lock, and waiters are woken (to find -ECONNRESET).
  *
+ * -DSTATUS_WORD models the interrupt status word in guest memory (section
+ * 4 of the ABI) instead of the IRQ_STATUS register: the hypervisor ORs
+ * HMX_IRQ_DATA into the word and raises the interrupt only on the word's
+ * 0 -> non-zero edge; the reader holds the word at HMX_STATUS_BUSY while
+ * it drains and ends a pass with a compare-exchange from BUSY to 0, which
+ * fails (another pass) if data came in meanwhile. -DBUG_STATUS_STORE ends
+ * the pass with a plain store of 0 instead: the lost wake-up it causes
+ * must be found.
+ *
  * -DBUG_* variants break one rule each; model/check requires spin to find
  * each of them, so the properties above are known to have teeth.
  */
@@ -62,6 +71,10 @@ bool unread[NSLOTS]; /* ghost: published, not yet consumed */
 byte pending[NSEND]; /* bytes a waiting sender needs; 0: no entry */
 bool irq_space[NSEND]; /* HMX_IRQ_SPACE latched for the sender's domain */
 bool irq_data; /* HMX_IRQ_DATA latched for the reader's domain */
+#define W_DATA 1 /* HMX_IRQ_DATA in the status word */
+#define W_BUSY 2 /* HMX_STATUS_BUSY */
+byte word = W_BUSY; /* the status word; the reader starts in a pass */
+bool irq; /* the interrupt, raised and not yet taken */
 bool ring_lock;
 bool waiting[NSEND]; /* ghost: sender blocked on HMX_IRQ_SPACE */
 byte delivered; /* ghost: messages the reader took */
@@ -183,7 +196,17 @@ retry:
 		rx = 0;
 		tx_ptr = tx
 	};
+#ifdef STATUS_WORD
+	atomic { /* fetch_or: interrupt only if the word was 0 */
+		if
+		:: word == 0 -> irq = true
+		:: else
+		fi;
+		word = word | W_DATA
+	};
+#else
 	irq_data = true;
+#endif
 	d_step { ring_lock = false; k = 0; seq++ };
 	goto next;
 wait:
@@ -208,7 +231,7 @@ proctype Reader()
 {
 	byte rx = 0, t, k, slot, i, tag, r, s;
 	byte expect[NSEND];
-	bool consumed = false;
+	bool consumed = false, asleep = false;
 
 	do
 	:: delivered == TOTAL -> break
@@ -273,7 +296,29 @@ proctype Reader()
 				consumed = false
 			:: else
 			fi;
+#ifdef STATUS_WORD
+			/* The pass ends only if nothing came in during it. */
+			atomic {
+				t = 0;
+#ifndef BUG_STATUS_STORE
+				if
+				:: word == W_BUSY -> word = 0; asleep = true
+				:: else -> word = W_BUSY /* take the bits: again */
+				fi
+#else
+				word = 0;
+				asleep = true
+#endif
+			};
+			if
+			:: asleep ->
+				atomic { irq -> irq = false; asleep = false;
+					 word = W_BUSY }
+			:: else
+			fi
+#else
 			d_step { irq_data -> irq_data = false; t = 0 }
+#endif
 		fi
 #ifdef GARBAGE
 	/*

@@ -41,6 +41,12 @@ struct hmxc_dev {
 	struct workqueue_struct *wq;
 
 	atomic_t irq_bits; /* HMX_IRQ_* not yet handled */
+	/*
+	 * The status word the device ORs HMX_IRQ_* into (NULL: it uses the
+	 * IRQ_STATUS register). Held at HMX_STATUS_BUSY while the rx worker
+	 * runs, so that senders raise no interrupt the worker would not need.
+	 */
+	u32 *status_word;
 	struct work_struct rx_work;
 	atomic_t space_gen; /* bumped by every HMX_IRQ_SPACE */
 
@@ -56,6 +62,11 @@ extern struct hmxc_dev *hmxc;
 /* Registered clients; changed only with the rx worker quiesced. */
 extern struct list_head hmxc_clients;
 extern struct mutex hmxc_clients_mutex;
+
+/* Takes the pending interrupt reasons (marks the word busy). */
+u32 hmxc_irq_take(void);
+/* After a pass: true if reasons came in during it (run another). */
+bool hmxc_irq_more(void);
 
 /* hmxc_hcall.c */
 int hmxc_hc_register(u32 aport, u16 partner, u32 len, u64 pfn_list_gpa,

@@ -15,6 +15,12 @@ struct hmxc_dev *hmxc;
 LIST_HEAD(hmxc_clients);
 DEFINE_MUTEX(hmxc_clients_mutex);
 
+static bool status_word = true;
+module_param(status_word, bool, 0444);
+MODULE_PARM_DESC(status_word,
+		 "Take interrupt reasons from a status word in memory, not "
+		 "the IRQ_STATUS register (no exit per interrupt)");
+
 /* /sys/module/hmx_core/parameters/state: the domid, rings and clients. */
 static int hmxc_state_get(char *buf, const struct kernel_param *kp)
 {
@@ -106,12 +112,79 @@ EXPORT_SYMBOL_GPL(hmx_client_unregister);
 static irqreturn_t hmxc_irq(int irq, void *data)
 {
 	struct hmxc_dev *d = data;
-	u32 bits = ioread32(d->io + HMX_REG_IRQ_STATUS);
 
+	/* With the status word the worker reads the reasons itself. */
+	if (!READ_ONCE(d->status_word))
+		atomic_or(ioread32(d->io + HMX_REG_IRQ_STATUS), &d->irq_bits);
 	/* Spurious interrupts are allowed; the worker checks every ring. */
-	atomic_or(bits, &d->irq_bits);
 	queue_work(d->wq, &d->rx_work);
 	return IRQ_HANDLED;
+}
+
+u32 hmxc_irq_take(void)
+{
+	u32 *word = READ_ONCE(hmxc->status_word);
+	u32 bits = (u32)atomic_xchg(&hmxc->irq_bits, 0);
+
+	if (word)
+		bits |= xchg(word, HMX_STATUS_BUSY) & ~HMX_STATUS_BUSY;
+	return bits;
+}
+
+/*
+ * Reasons that arrived while the word was busy raised no interrupt: the
+ * word still holds them, and this pass must not end without them.
+ */
+bool hmxc_irq_more(void)
+{
+	u32 *word = READ_ONCE(hmxc->status_word);
+
+	return word && cmpxchg(word, HMX_STATUS_BUSY, 0) != HMX_STATUS_BUSY;
+}
+
+/*
+ * Asks the device to OR reasons into a word of ours. Any failure leaves
+ * the IRQ_STATUS register in use, which works as well, with an exit more.
+ */
+static void hmxc_status_word_init(struct hmxc_dev *d)
+{
+	u32 features = ioread32(d->io + HMX_REG_FEATURES);
+	u32 *word;
+	phys_addr_t pa;
+
+	if (!status_word || features == ~0u ||
+	    !(features & HMX_FEATURE_STATUS_WORD))
+		return;
+	word = kzalloc(sizeof(*word), GFP_KERNEL);
+	if (!word)
+		return;
+	pa = virt_to_phys(word);
+	/* Before the device uses it: an interrupt from now on reads it. */
+	WRITE_ONCE(d->status_word, word);
+	iowrite32(upper_32_bits(pa), d->io + HMX_REG_STATUS_HI);
+	iowrite32(lower_32_bits(pa), d->io + HMX_REG_STATUS_LO);
+	if (ioread32(d->io + HMX_REG_STATUS_LO) != 1) {
+		dev_warn(&d->pdev->dev,
+			 "status word refused; using IRQ_STATUS\n");
+		WRITE_ONCE(d->status_word, NULL);
+		synchronize_irq(pci_irq_vector(d->pdev, 0));
+		flush_work(&d->rx_work);
+		kfree(word);
+		hmx_core_kick(0);
+	}
+}
+
+/* The device stops writing the word; free it once no worker can run. */
+static u32 *hmxc_status_word_off(struct hmxc_dev *d)
+{
+	u32 *word = d->status_word;
+
+	if (word) {
+		iowrite32(0, d->io + HMX_REG_STATUS_HI);
+		iowrite32(0, d->io + HMX_REG_STATUS_LO);
+		WRITE_ONCE(d->status_word, NULL);
+	}
+	return word;
 }
 
 static int hmxc_dev_init(struct hmxc_dev *d, struct pci_dev *pdev)
@@ -193,7 +266,9 @@ static int hmxc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_vectors;
 	pci_set_drvdata(pdev, d);
 	WRITE_ONCE(hmxc, d);
-	dev_info(&pdev->dev, "HMX controller, domid %u\n", d->domid);
+	hmxc_status_word_init(d);
+	dev_info(&pdev->dev, "HMX controller, domid %u%s\n", d->domid,
+		 d->status_word ? ", status word" : "");
 	return 0;
 
 err_vectors:
@@ -210,10 +285,12 @@ err_fini:
 static void hmxc_remove(struct pci_dev *pdev)
 {
 	struct hmxc_dev *d = pci_get_drvdata(pdev);
+	u32 *word = hmxc_status_word_off(d);
 
 	free_irq(pci_irq_vector(pdev, 0), d);
 	pci_free_irq_vectors(pdev);
 	flush_workqueue(d->wq);
+	kfree(word);
 	hmxc_rings_retire();
 	hmxc_rings_destroy_all();
 	hmxc_dev_fini(d);

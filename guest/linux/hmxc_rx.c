@@ -51,7 +51,7 @@ static void hmxc_drain(void)
 
 void hmxc_rx_work(struct work_struct *work)
 {
-	u32 bits = atomic_xchg(&hmxc->irq_bits, 0);
+	u32 bits = hmxc_irq_take();
 	struct hmx_client *c;
 
 	mutex_lock(&hmxc_clients_mutex);
@@ -75,4 +75,6 @@ void hmxc_rx_work(struct work_struct *work)
 			c->pass_done(bits);
 	}
 	mutex_unlock(&hmxc_clients_mutex);
+	if (hmxc_irq_more())
+		queue_work(hmxc->wq, &hmxc->rx_work);
 }

@@ -672,9 +672,40 @@ static void hostile_flood(void)
 			break;
 }
 
+static uint32_t status_word_at(uint64_t gpa)
+{
+	outl(hmx.io + HMX_REG_STATUS_HI, (uint32_t)(gpa >> 32));
+	outl(hmx.io + HMX_REG_STATUS_LO, (uint32_t)gpa);
+	return inl(hmx.io + HMX_REG_STATUS_LO);
+}
+
+/* The status word: only a 4-byte aligned word in RAM is taken. */
+static void hostile_status_word(void)
+{
+	uint64_t word = (uintptr_t)scratch;
+
+	check_eq("status word: the feature is offered",
+		 inl(hmx.io + HMX_REG_FEATURES) & HMX_FEATURE_STATUS_WORD,
+		 HMX_FEATURE_STATUS_WORD);
+	check_eq("status word: misaligned refused", status_word_at(word + 2),
+		 0);
+	check_eq("status word: past RAM refused", status_word_at(RAM_END), 0);
+	check_eq("status word: in the IOAPIC refused",
+		 status_word_at(0xfec00000ull), 0);
+	check_eq("status word: at 2^64 - 4 refused",
+		 status_word_at(0xfffffffffffffffcull), 0);
+	check_eq("status word: RAM's last word taken",
+		 status_word_at(RAM_END - 4), 1);
+	check_eq("status word: a refusal after it turns it off",
+		 status_word_at(word + 1), 0);
+	check_eq("status word: taken", status_word_at(word), 1);
+	check_eq("status word: 0 turns it off", status_word_at(0), 0);
+}
+
 static void role_hostile(void)
 {
 	hostile_call_blocks();
+	hostile_status_word();
 	hostile_register();
 	hostile_sendv();
 	hostile_notify();

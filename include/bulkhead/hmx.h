@@ -173,6 +173,17 @@ struct hmx_call {
 #define HMX_REG_IRQ_STATUS 0x08 /* r: pending HMX_IRQ_* bits, cleared by read */
 #define HMX_REG_DOMID 0x0c /* r: this VM's domid */
 #define HMX_REG_ABI_VERSION 0x10 /* r: HMX_ABI_VERSION */
+/* Bulkhead extension: the interrupt status word in guest memory. */
+#define HMX_REG_FEATURES 0x14 /* r: HMX_FEATURE_* (an old device: ~0) */
+#define HMX_REG_STATUS_HI 0x18 /* w: high half of the status word's GPA */
+#define HMX_REG_STATUS_LO 0x1c /* w: low half, registers (0: off); r: on? */
+
+#define HMX_FEATURE_STATUS_WORD (1u << 0)
+/*
+ * In the status word: set by the guest while it drains; the hypervisor
+ * raises the MSI-X vector only when the word goes from 0 to non-zero.
+ */
+#define HMX_STATUS_BUSY (1u << 31)
 
 /* BAR1: memory, MSI-X table at 0 and PBA at HMX_MSIX_PBA_OFFSET. */
 #define HMX_MMIO_BAR_SIZE 4096u

@@ -17,6 +17,12 @@ struct hmx_dev {
 	struct hmx_host *hmx;
 	struct pci_device *pci;
 	atomic_uint irq_status; /* HMX_IRQ_* raised and not yet read */
+	/*
+	 * The guest's status word, once registered: bits are ORed into it
+	 * instead, and only its 0 -> non-zero edge raises the vector.
+	 */
+	_Atomic(atomic_uint *) status_word;
+	atomic_uint status_hi; /* latched HMX_REG_STATUS_HI */
 	bool domain_added;
 	/* The doorbell's high half, latched per vCPU: no lock needed. */
 	uint32_t call_hi[];
@@ -33,9 +39,38 @@ static void *hmx_dev_translate(void *opaque, uint64_t gpa, uint64_t len)
 static void hmx_dev_signal(void *opaque, uint32_t bits)
 {
 	struct hmx_dev *dev = opaque;
+	atomic_uint *word = atomic_load(&dev->status_word);
 
+	/*
+	 * A non-zero word means an interrupt is on its way or the guest is
+	 * draining (HMX_STATUS_BUSY) and will see these bits before it stops:
+	 * only the guest itself can lose by lying about the word.
+	 */
+	if (word) {
+		if (!atomic_fetch_or(word, bits))
+			pci_msix_notify(dev->pci, 0);
+		return;
+	}
 	atomic_fetch_or(&dev->irq_status, bits);
 	pci_msix_notify(dev->pci, 0);
+}
+
+/*
+ * The guest names its status word; 0, or a word that is not 4-byte
+ * aligned RAM, means back to IRQ_STATUS. Bits pending in the register
+ * move into the word, with an interrupt.
+ */
+static void hmx_dev_set_status_word(struct hmx_dev *dev, uint64_t gpa)
+{
+	atomic_uint *word = NULL;
+	uint32_t bits;
+
+	if (gpa && gpa % sizeof(uint32_t) == 0)
+		word = guest_mem_ptr(dev->dev.plat->mem, gpa, sizeof(*word));
+	atomic_store(&dev->status_word, word);
+	bits = atomic_exchange(&dev->irq_status, 0);
+	if (bits)
+		hmx_dev_signal(dev, bits);
 }
 
 static uint32_t hmx_dev_read(struct hmx_dev *dev, uint64_t offset)
@@ -47,6 +82,10 @@ static uint32_t hmx_dev_read(struct hmx_dev *dev, uint64_t offset)
 		return dev->dev.plat->domid;
 	case HMX_REG_ABI_VERSION:
 		return HMX_ABI_VERSION;
+	case HMX_REG_FEATURES:
+		return HMX_FEATURE_STATUS_WORD;
+	case HMX_REG_STATUS_LO:
+		return atomic_load(&dev->status_word) != NULL;
 	}
 	return 0xffffffff;
 }
@@ -69,6 +108,14 @@ static void hmx_dev_write(struct hmx_dev *dev, struct vcpu *vcpu,
 		dev->call_hi[cpu] = 0;
 		/* Errors land in the block; a bad block is the guest's loss. */
 		hmx_call(dev->hmx, dev->dev.plat->domid, gpa);
+		break;
+	case HMX_REG_STATUS_HI:
+		atomic_store(&dev->status_hi, value);
+		break;
+	case HMX_REG_STATUS_LO:
+		gpa = (uint64_t)atomic_exchange(&dev->status_hi, 0) << 32 |
+		      value;
+		hmx_dev_set_status_word(dev, gpa);
 		break;
 	}
 }
@@ -96,6 +143,8 @@ static void hmx_dev_reset(struct device *d)
 
 	/* Rings and waits live in the core and go with the domain. */
 	atomic_store(&dev->irq_status, 0);
+	atomic_store(&dev->status_word, NULL);
+	atomic_store(&dev->status_hi, 0);
 	memset(dev->call_hi, 0, d->plat->nvcpus * sizeof(dev->call_hi[0]));
 }
 
