@@ -257,8 +257,23 @@ static void want_signal(struct world *w, uint16_t domid, uint32_t bits)
 		g->want_irq |= bits;
 }
 
+/*
+ * The waiter count; the hypervisor writes HMX_RING_F_WANT_NOTIFY into the
+ * ring header when it goes between 0 and not 0.
+ */
+static void set_npend(struct gdom *g, struct mring *r, uint32_t n)
+{
+	uint32_t flags = n ? HMX_RING_F_WANT_NOTIFY : 0;
+
+	if ((n > 0) != (r->npend > 0))
+		shadow_put(g, hdr_gpa(r) + offsetof(struct hmx_ring, flags),
+			   &flags, 4);
+	r->npend = n;
+}
+
 /* 0, or -EBUSY when the queue is full (section 5, SENDV step 9). */
-static int add_pending(struct mring *r, uint16_t domid, uint32_t space)
+static int add_pending(struct gdom *g, struct mring *r, uint16_t domid,
+		       uint32_t space)
 {
 	for (uint32_t i = 0; i < r->npend; i++) {
 		if (r->pend_dom[i] == domid) {
@@ -269,11 +284,12 @@ static int add_pending(struct mring *r, uint16_t domid, uint32_t space)
 	if (r->npend >= MAX_PENDING)
 		return -EBUSY;
 	r->pend_dom[r->npend] = domid;
-	r->pend_space[r->npend++] = space;
+	r->pend_space[r->npend] = space;
+	set_npend(g, r, r->npend + 1);
 	return 0;
 }
 
-static void drop_pending(struct mring *r, uint16_t domid)
+static void drop_pending(struct gdom *g, struct mring *r, uint16_t domid)
 {
 	uint32_t j = 0;
 
@@ -283,7 +299,7 @@ static void drop_pending(struct mring *r, uint16_t domid)
 			r->pend_space[j++] = r->pend_space[i];
 		}
 	}
-	r->npend = j;
+	set_npend(g, r, j);
 }
 
 static bool page_in_other_ring(const struct gdom *g, const struct mring *skip,
@@ -340,6 +356,11 @@ static int model_register(struct world *w, struct gdom *g,
 		/* The ring moves: producer offset kept, rx_ptr as found. */
 		memcpy(old->pfns, pfns, sizeof(pfns));
 		shadow_put(g, hdr_gpa(old) + 4, &old->tx, 4);
+		{
+			uint32_t f = old->npend ? HMX_RING_F_WANT_NOTIFY : 0;
+
+			shadow_put(g, hdr_gpa(old) + 8, &f, 4);
+		}
 		return 0;
 	}
 	for (int i = 0; i < MAX_RINGS; i++) {
@@ -366,9 +387,9 @@ static int model_register(struct world *w, struct gdom *g,
 	r->npages = q->npages;
 	memcpy(r->pfns, pfns, sizeof(pfns));
 	{
-		static const uint8_t zero[8];
+		static const uint8_t zero[12];
 
-		shadow_put(g, hdr_gpa(r), zero, 8);
+		shadow_put(g, hdr_gpa(r), zero, 12);
 	}
 	return 0;
 }
@@ -451,7 +472,7 @@ static int model_sendv(struct world *w, struct gdom *s,
 		return -ECONNRESET;
 	need = msg_space((uint32_t)total);
 	if (free_space(r, rx) < need)
-		return add_pending(r, s->domid, need) ? -EBUSY : -EAGAIN;
+		return add_pending(dst, r, s->domid, need) ? -EBUSY : -EAGAIN;
 
 	/* The message as the ABI defines it, payload read before writing. */
 	msg = calloc(1, need);
@@ -510,7 +531,7 @@ static void wake_pending(struct world *w, struct gdom *g)
 				r->pend_space[j++] = r->pend_space[k];
 			}
 		}
-		r->npend = j;
+		set_npend(g, r, j);
 	}
 }
 
@@ -546,7 +567,7 @@ static void query(struct world *w, struct gdom *c, uint32_t src_aport,
 		e->flags |= HMX_RING_EMSGSIZE;
 	else if (free_space(r, rx) >= msg_space(e->space_required))
 		e->flags |= HMX_RING_SUFFICIENT;
-	else if (add_pending(r, c->domid, msg_space(e->space_required)))
+	else if (add_pending(dst, r, c->domid, msg_space(e->space_required)))
 		e->flags |= HMX_RING_EBUSY;
 }
 
@@ -1112,7 +1133,7 @@ static void model_remove(struct world *w, struct gdom *d)
 				r->used = false;
 				named = true;
 			} else {
-				drop_pending(r, d->domid);
+				drop_pending(x, r, d->domid);
 			}
 		}
 		if (named)

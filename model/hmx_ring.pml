@@ -35,6 +35,14 @@
  * the pass with a plain store of 0 instead: the lost wake-up it causes
  * must be found.
  *
+ * -DNOTIFY_FLAG models notification suppression: the hypervisor keeps a
+ * flag in the ring header set while a sender waits for space in the ring,
+ * and the reader NOTIFYs after consuming only if it reads the flag set.
+ * Storing a wait sets the flag and then reads rx_ptr again (the reader
+ * stores rx_ptr, then reads the flag: one of the two sees the other), and
+ * wakes the sender at once if the space is there. -DBUG_NO_RECHECK skips
+ * that second read: the lost wake-up must be found.
+ *
  * -DBUG_* variants break one rule each; model/check requires spin to find
  * each of them, so the properties above are known to have teeth.
  */
@@ -47,6 +55,9 @@
 #define MSGS 2 /* messages per sender */
 #endif
 #define TOTAL (NSEND * MSGS)
+/* Some sender waits (the flag's value); written out for NSEND <= 3. */
+#define ANY_PENDING \
+	(pending[0] > 0 || pending[NSEND - 1] > 0 || pending[NSEND / 2] > 0)
 
 /* What the hypervisor accepts as rx_ptr (SENDV step 8). */
 #define VALID(v) ((v) < LEN && (v) % SLOT == 0)
@@ -75,6 +86,7 @@ bool irq_data; /* HMX_IRQ_DATA latched for the reader's domain */
 #define W_BUSY 2 /* HMX_STATUS_BUSY */
 byte word = W_BUSY; /* the status word; the reader starts in a pass */
 bool irq; /* the interrupt, raised and not yet taken */
+bool want_notify; /* ring header: a sender waits for space (NOTIFY_FLAG) */
 bool ring_lock;
 bool waiting[NSEND]; /* ghost: sender blocked on HMX_IRQ_SPACE */
 byte delivered; /* ghost: messages the reader took */
@@ -104,6 +116,9 @@ inline notify(r, s)
 		s++
 	:: else -> break
 	od;
+#ifdef NOTIFY_FLAG
+	want_notify = ANY_PENDING;
+#endif
 	skip; /* (a jump may not land in a d_step) */
 	d_step { /* temporaries cleared: they must not split states */
 		r = 0;
@@ -112,6 +127,41 @@ inline notify(r, s)
 		ring_lock = false
 #endif
 	}
+}
+
+/*
+ * A wait was stored (ring lock held): set the flag, then look at rx_ptr
+ * once more; if the space came meanwhile, wake the sender now.
+ */
+inline wait_stored(s, rx)
+{
+#ifdef NOTIFY_FLAG
+	want_notify = true;
+#ifndef BUG_NO_RECHECK
+	rx = rx_ptr;
+	if
+	:: VALID(rx) && pending[s] <= FREE(rx, tx) ->
+		pending[s] = 0;
+		want_notify = ANY_PENDING;
+		irq_space[s] = true
+	:: else
+	fi
+#endif
+#endif
+	skip
+}
+
+/* The reader's NOTIFY after consuming: with NOTIFY_FLAG only if asked. */
+inline notify_consumed(r, s)
+{
+#ifdef NOTIFY_FLAG
+	if
+	:: want_notify -> notify(r, s)
+	:: else
+	fi
+#else
+	notify(r, s)
+#endif
 }
 
 proctype Sender(byte s)
@@ -133,6 +183,7 @@ retry:
 		if
 		:: VALID(rx) && FREE(rx, tx) < k * SLOT ->
 			pending[s] = k * SLOT; /* not SUFFICIENT: wake me */
+			wait_stored(s, rx);
 			d_step { rx = 0; ring_lock = false };
 			goto wait
 		:: else -> /* SUFFICIENT, or a corrupt ring: send */
@@ -153,6 +204,7 @@ retry:
 	if
 	:: FREE(rx, tx) < k * SLOT ->
 		pending[s] = k * SLOT; /* -EAGAIN; a repeat replaces */
+		wait_stored(s, rx);
 		d_step { rx = 0; ring_lock = false };
 		goto wait
 	:: else
@@ -283,7 +335,7 @@ proctype Reader()
 			consumed = true;
 			if
 #ifndef BUG_NOTIFY_FIRST
-			:: notify(r, s); consumed = false
+			:: notify_consumed(r, s); consumed = false
 #endif
 			:: skip /* keep batching */
 			fi
@@ -291,7 +343,7 @@ proctype Reader()
 			if
 			:: consumed ->
 #ifndef BUG_NOTIFY_FIRST
-				notify(r, s);
+				notify_consumed(r, s);
 #endif
 				consumed = false
 			:: else

@@ -81,6 +81,8 @@ void hmxc_rings_retire(void);
 void hmxc_rings_destroy_all(void);
 unsigned int hmxc_rings_snapshot(void);
 bool hmxc_ring_consume(struct hmx_core_ring *ring);
+/* After consuming: does a sender wait for the space (NOTIFY needed)? */
+bool hmxc_ring_wants_notify(struct hmx_core_ring *ring);
 unsigned int hmxc_rings_count(void);
 
 /* hmxc_rx.c */

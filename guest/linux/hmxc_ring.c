@@ -265,6 +265,24 @@ EXPORT_SYMBOL_GPL(hmx_core_ring_copy_out);
  * them so one busy ring cannot starve the others. Returns true if it
  * consumed any.
  */
+static bool notify_always;
+module_param(notify_always, bool, 0644);
+MODULE_PARM_DESC(notify_always,
+		 "NOTIFY after every consuming pass, not only when the ring "
+		 "says a sender waits for space");
+
+bool hmxc_ring_wants_notify(struct hmx_core_ring *ring)
+{
+	/*
+	 * rx_ptr was stored before; the hypervisor sets the flag before it
+	 * reads rx_ptr again. With a full barrier on both sides, either it
+	 * sees our space or we see its flag.
+	 */
+	smp_mb();
+	return notify_always ||
+	       (READ_ONCE(ring->hdr->flags) & HMX_RING_F_WANT_NOTIFY);
+}
+
 bool hmxc_ring_consume(struct hmx_core_ring *ring)
 {
 	struct hmx_ring *h = ring->hdr;

@@ -31,19 +31,22 @@ static void hmxc_peer_events(void)
 static void hmxc_drain(void)
 {
 	unsigned int n, i;
-	bool progress;
+	bool progress, notify;
 
 	do {
-		progress = false;
+		progress = notify = false;
 		n = hmxc_rings_snapshot();
 		for (i = 0; i < n; i++) {
-			if (hmxc_ring_consume(hmxc->snap[i]))
-				progress = true;
+			if (!hmxc_ring_consume(hmxc->snap[i]))
+				continue;
+			progress = true;
+			if (hmxc_ring_wants_notify(hmxc->snap[i]))
+				notify = true;
 		}
 		for (i = 0; i < n; i++)
 			hmx_core_ring_put(hmxc->snap[i]);
 		/* Senders waiting for space in our rings need a NOTIFY. */
-		if (progress)
+		if (notify)
 			hmxc_hc_notify();
 		cond_resched();
 	} while (progress);

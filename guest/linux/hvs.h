@@ -97,6 +97,7 @@ extern struct hvs_dev *hvs;
 extern struct hmx_client hvs_client;
 extern const struct vsock_transport hvs_transport;
 extern unsigned int hvs_listen_scan_ms;
+extern unsigned int hvs_credit_div;
 
 /* hvs_hcall.c: vsock messages through hmx_core. */
 int hvs_hc_send(u32 src_port, u16 dst_domid, u32 dst_port, u32 op,

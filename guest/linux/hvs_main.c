@@ -15,6 +15,12 @@ module_param_named(listen_scan_ms, hvs_listen_scan_ms, uint, 0644);
 MODULE_PARM_DESC(listen_scan_ms,
 		 "How often to look for new listening sockets (ms)");
 
+unsigned int hvs_credit_div = 2;
+module_param_named(credit_div, hvs_credit_div, uint, 0644);
+MODULE_PARM_DESC(credit_div,
+		 "Tell the peer about freed buffer space every 1/N of the "
+		 "buffer (2: halves; more: more messages, smaller bursts)");
+
 /*
  * /sys/module/hmx_vsock/parameters/state: what the transport holds now,
  * then a line per socket (at most 32): what keeps a module busy.

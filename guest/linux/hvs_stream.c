@@ -554,9 +554,13 @@ static ssize_t hvs_stream_dequeue(struct vsock_sock *vsk, struct msghdr *msg,
 	hs->rx_head = (hs->rx_head + done) % hs->rx_size;
 	hs->rx_used -= done;
 	hs->fwd_cnt += done;
-	/* Tell the peer about freed space in quarters, not per read. */
+	/*
+	 * Tell the peer about freed space in halves, not per read: each
+	 * update is a message, an interrupt and an exit or two on both sides.
+	 */
 	if (!sock_flag(sk_vsock(vsk), SOCK_DONE) &&
-	    hs->fwd_cnt - hs->last_fwd_cnt >= max(hs->buf_alloc / 4, 1u))
+	    hs->fwd_cnt - hs->last_fwd_cnt >=
+		    max(hs->buf_alloc / max(hvs_credit_div, 1u), 1u))
 		hvs_sock_send_ctl(vsk, HMX_VSOCK_OP_CREDIT_UPDATE, 0);
 	return done;
 }

@@ -40,9 +40,17 @@ struct hmx_addr {
 struct hmx_ring {
 	__u32 rx_ptr; /* written by the receiver: offset of the next unread slot */
 	__u32 tx_ptr; /* written by the hypervisor: offset after the last message */
-	__u8 reserved[56];
+	__u32 flags; /* written by the hypervisor: HMX_RING_F_* */
+	__u8 reserved[52];
 	__u8 ring[];
 };
+
+/*
+ * Set while some sender waits for space in this ring (Bulkhead
+ * extension): a receiver that consumed must NOTIFY only when it reads
+ * this after storing rx_ptr (with a full barrier between the two).
+ */
+#define HMX_RING_F_WANT_NOTIFY (1u << 0)
 
 struct hmx_msg_header {
 	__u32 len; /* header + payload, before padding to a slot */

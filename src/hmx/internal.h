@@ -286,6 +286,16 @@ int hmx_ring_set_npending(struct hmx_ring_info *r, uint32_t n);
 /* Queue or update a pending entry. 0, or -EBUSY when the queue is full. */
 int hmx_ring_add_pending(struct hmx_host *h, struct hmx_ring_info *r,
 			 uint16_t domid, uint32_t space);
+/*
+ * A sender found too little space: queue its wait (which sets the ring's
+ * HMX_RING_F_WANT_NOTIFY), then read rx_ptr again, because the receiver
+ * may have consumed and read the flag clear in between. 0 with *rx
+ * updated if the space is there now (no wait left queued), -EAGAIN if
+ * queued, -EBUSY if it cannot be, -ECONNRESET for a garbage rx_ptr.
+ * Ring lock held.
+ */
+int hmx_ring_wait_space(struct hmx_host *h, struct hmx_ring_info *r,
+			uint16_t domid, uint32_t space, uint32_t *rx);
 
 /*
  * Operations on a live domain, called inside a read section; signals go to

@@ -111,9 +111,19 @@ static void query_one(struct hmx_host *h, struct hmx_domain *c,
 		else if (hmx_ring_free_space(r, rx) >=
 			 hmx_msg_space(e->space_required))
 			flags |= HMX_RING_SUFFICIENT;
-		else if (hmx_ring_add_pending(h, r, c->domid,
-					      hmx_msg_space(e->space_required)))
-			flags |= HMX_RING_EBUSY;
+		else
+			switch (hmx_ring_wait_space(
+				h, r, c->domid,
+				hmx_msg_space(e->space_required), &rx)) {
+			case 0:
+				flags |= HMX_RING_SUFFICIENT;
+				break;
+			case -EAGAIN:
+			case -ECONNRESET: /* the sender's next SENDV says so */
+				break;
+			default:
+				flags |= HMX_RING_EBUSY;
+			}
 	}
 	hmx_mutex_unlock(&r->lock);
 	e->flags = flags;

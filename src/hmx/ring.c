@@ -237,9 +237,45 @@ int hmx_ring_set_npending(struct hmx_ring_info *r, uint32_t n)
 		}
 		hmx_mutex_unlock(&d->waitq_lock);
 		r->on_waitq = n > 0;
+		/*
+		 * Receivers NOTIFY only while this says a sender waits. A dead
+		 * ring's pages are the guest's again: not written.
+		 */
+		if (!r->dead)
+			__atomic_store_n(&r->hdr->flags,
+					 n ? HMX_RING_F_WANT_NOTIFY : 0,
+					 __ATOMIC_SEQ_CST);
 	}
 	r->npending = n;
 	atomic_store_explicit(&r->npending_hint, n, memory_order_relaxed);
+	return 0;
+}
+
+static void ring_drop_pending_of(struct hmx_ring_info *r, uint16_t domid)
+{
+	for (uint32_t i = 0; i < r->npending; i++) {
+		if (r->pending[i].domid == domid) {
+			r->pending[i] = r->pending[r->npending - 1];
+			hmx_ring_set_npending(r, r->npending - 1);
+			return;
+		}
+	}
+}
+
+int hmx_ring_wait_space(struct hmx_host *h, struct hmx_ring_info *r,
+			uint16_t domid, uint32_t space, uint32_t *rx)
+{
+	int ret = hmx_ring_add_pending(h, r, domid, space);
+
+	if (ret)
+		return ret;
+	/* The flag is set (seq_cst, now or by an earlier wait) before this. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!hmx_ring_read_rx(r, rx))
+		return -ECONNRESET;
+	if (hmx_ring_free_space(r, *rx) < space)
+		return -EAGAIN;
+	ring_drop_pending_of(r, domid);
 	return 0;
 }
 
@@ -382,6 +418,9 @@ static int ring_replace_pages(struct hmx_domain *d, struct hmx_ring_info *old,
 		r->npages = npages;
 	}
 	__atomic_store_n(&old->hdr->tx_ptr, old->tx, __ATOMIC_RELEASE);
+	__atomic_store_n(&old->hdr->flags,
+			 old->on_waitq ? HMX_RING_F_WANT_NOTIFY : 0,
+			 __ATOMIC_SEQ_CST);
 	hmx_mutex_unlock(&old->lock);
 	return 0;
 }
@@ -421,6 +460,7 @@ static int register_locked(struct hmx_host *h, struct hmx_domain *d,
 	if (ret)
 		return ret;
 	__atomic_store_n(&r->hdr->rx_ptr, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->hdr->flags, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->hdr->tx_ptr, 0, __ATOMIC_RELEASE);
 	ring_link_locked(d, r);
 	return 1; /* r is now owned by the registry */

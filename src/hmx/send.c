@@ -147,10 +147,9 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 	}
 	need = hmx_msg_space((uint32_t)total);
 	if (hmx_ring_free_space(r, rx) < need) {
-		ret = hmx_ring_add_pending(h, r, s->domid, need);
-		if (!ret)
-			ret = -EAGAIN;
-		goto out;
+		ret = hmx_ring_wait_space(h, r, s->domid, need, &rx);
+		if (ret)
+			goto out;
 	}
 
 	mh.len = (uint32_t)total + (uint32_t)sizeof(mh);

@@ -436,7 +436,8 @@ static void vs_flush_rx(struct vs_conn *c)
 		c->rx_used -= (uint32_t)n;
 		c->fwd_cnt += (uint32_t)n;
 	}
-	if (c->fwd_cnt - c->last_fwd_cnt >= VS_BUF / 4)
+	/* In halves: every update costs the guest an interrupt. */
+	if (c->fwd_cnt - c->last_fwd_cnt >= VS_BUF / 2)
 		vs_ctl(c, HMX_VSOCK_OP_CREDIT_UPDATE, 0);
 	if (c->rx_used)
 		return;
