@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,34 +19,85 @@
 #include "hv/vsock/vsock_internal.h"
 #include "util/log.h"
 
-static void vs_drain(struct hv_vsock *vs)
+/* Owe the event loop one more drain round (vs_on_kick). */
+static void vs_kick(struct hv_vsock *vs)
 {
-	uint32_t cap = HMX_MAX_PAYLOAD(HMX_VSOCK_RING_LEN);
+	uint64_t one = 1;
+
+	/* Fails only when the counter is at its maximum: still readable. */
+	if (write(vs->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		bh_warn("vsock: drain kick: %s", strerror(errno));
+	vs->drain_kicks++;
+}
+
+/*
+ * Up to the budget of one ring's messages; true if the budget ran out
+ * (messages may remain), false once the ring is empty or failed.
+ */
+static bool vs_drain_ring(struct vs_vm *vm, struct vs_ring *r, bool *any)
+{
+	uint32_t cap = HMX_MAX_PAYLOAD(HMX_VSOCK_RING_LEN), bytes = 0;
+	struct hv_vsock *vs = vm->vs;
 	struct hmx_msg_header mh;
-	struct vs_vm *vm;
-	struct vs_ring *r;
-	bool any = false;
 	int n;
 
-	for (vm = vs->vms; vm; vm = vm->next) {
-		for (r = vm->rings; r; r = r->next) {
-			r->refs++; /* dispatch may drop the others' */
-			while ((n = hmx_host_ring_recv(r->ring, &mh, vs->msg,
-						       cap)) >= 0) {
-				any = true;
-				vs_dispatch(vm, r->aport, &mh, vs->msg,
-					    (uint32_t)n);
-			}
+	for (uint32_t i = 0; i < VS_DRAIN_MSGS && bytes < VS_DRAIN_BYTES; i++) {
+		n = hmx_host_ring_recv(r->ring, &mh, vs->msg, cap);
+		if (n < 0) {
 			if (n != -EAGAIN)
 				bh_warn("vsock %u: ring %u: %s", vm->domid,
 					r->aport, strerror(-n));
+			return false;
+		}
+		*any = true;
+		bytes += (uint32_t)n;
+		vs_dispatch(vm, r->aport, &mh, vs->msg, (uint32_t)n);
+	}
+	return true;
+}
+
+/*
+ * One round: every ring of every VM gives at most its budget. A ring that
+ * stopped on it may hold messages that will raise no interrupt again (they
+ * raised theirs), so the round kicks itself another one through the event
+ * loop, behind whatever else is ready; no message waits for a wake-up
+ * that nobody owes it.
+ */
+static void vs_drain(struct hv_vsock *vs)
+{
+	bool any = false, more = false;
+	struct vs_vm *vm;
+	struct vs_ring *r;
+
+	vs->drain_rounds++;
+	for (vm = vs->vms; vm; vm = vm->next) {
+		for (r = vm->rings; r; r = r->next) {
+			r->refs++; /* dispatch may drop the others' */
+			r->backlog = vs_drain_ring(vm, r, &any);
+			more |= r->backlog;
 			/* Freed connections put their rings after this. */
 			r->refs--;
 		}
 		vs_conn_reap(vm);
 	}
+	/* Senders blocked on a full ring: there is space now. */
 	if (any)
 		hmx_notify(vs->hh->core, HMX_DOMID_HOST, 0);
+	if (more)
+		vs_kick(vs);
+}
+
+/* The round owed by the last one that stopped on a budget. */
+static void vs_on_kick(struct event_source *src, uint32_t events)
+{
+	struct hv_vsock *vs = src->opaque;
+	uint64_t count;
+
+	(void)events;
+	/* Consume the kick first: the round may owe another. */
+	if (read(vs->kick_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	vs_drain(vs);
 }
 
 /* Ring space may be free: retry queued control messages, then data. */
@@ -205,17 +257,27 @@ int hv_vsock_create(struct host_hmx *hh, struct event_loop *loop,
 	vs->loop = loop;
 	vs->next_port = VS_PORT_FIRST;
 	vs->tfd = -1;
+	vs->kick_fd = -1;
 	vs->msg = malloc(HMX_MAX_PAYLOAD(HMX_VSOCK_RING_LEN));
 	if (!vs->msg ||
 	    hmx_arena_alloc(hh->arena, VS_PEER_EVENTS * 2, &vs->events_gpa))
 		goto fail;
-	ret = vs_timers_start(vs);
-	if (ret)
+	vs->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vs->ksrc = (struct event_source){ vs->kick_fd, vs_on_kick, vs };
+	if (vs->kick_fd < 0 || event_loop_add(loop, &vs->ksrc, EPOLLIN)) {
+		ret = -errno;
 		goto fail;
+	}
+	ret = vs_timers_start(vs);
+	if (ret) {
+		event_loop_remove(loop, &vs->ksrc);
+		goto fail;
+	}
 	/* host_hmx has no way to stop listening: destroy only at exit. */
 	ret = host_hmx_listen(hh, vs_on_irq, vs);
 	if (ret) {
 		vs_timers_stop(vs);
+		event_loop_remove(loop, &vs->ksrc);
 		goto fail;
 	}
 	*out = vs;
@@ -223,6 +285,8 @@ int hv_vsock_create(struct host_hmx *hh, struct event_loop *loop,
 fail:
 	if (vs->tfd >= 0)
 		close(vs->tfd);
+	if (vs->kick_fd >= 0)
+		close(vs->kick_fd);
 	if (vs->events_gpa)
 		hmx_arena_free(hh->arena, vs->events_gpa, VS_PEER_EVENTS * 2);
 	free(vs->msg);
@@ -238,6 +302,8 @@ void hv_vsock_destroy(struct hv_vsock *vs)
 		hv_vsock_detach(vs, vs->vms->domid);
 	vs_timers_stop(vs);
 	close(vs->tfd);
+	event_loop_remove(vs->loop, &vs->ksrc);
+	close(vs->kick_fd);
 	hmx_arena_free(vs->hh->arena, vs->events_gpa, VS_PEER_EVENTS * 2);
 	free(vs->msg);
 	free(vs);

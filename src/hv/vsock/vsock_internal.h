@@ -42,6 +42,15 @@
 #define VS_FAST_TICK_MS 10
 #define VS_SLOW_TICK_MS 1000
 #define VS_PEER_EVENTS 64
+/*
+ * A drain round takes at most this much from each ring (whichever comes
+ * first; the message that crosses the byte budget is taken whole), so that
+ * a guest keeping its ring full delays the event loop's other work (the
+ * control socket, other VMs) by one budget per round, not by a ring's
+ * worth per message it can refill.
+ */
+#define VS_DRAIN_MSGS 64u
+#define VS_DRAIN_BYTES (128u << 10)
 
 #define BIT(op) (1u << (op))
 
@@ -51,6 +60,7 @@ struct vs_ring {
 	uint32_t aport;
 	unsigned int refs;
 	bool watched; /* PATH_aport exists: the watcher holds a reference */
+	bool backlog; /* the last round stopped on the budget: a kick is due */
 	struct hmx_host_ring *ring;
 };
 
@@ -116,6 +126,13 @@ struct hv_vsock {
 	int tfd;
 	struct event_source tsrc;
 	bool fast_tick;
+	/*
+	 * Readable while a drain round is owed: a ring stopped on its budget
+	 * may hold messages whose interrupt came already.
+	 */
+	int kick_fd;
+	struct event_source ksrc;
+	uint64_t drain_rounds, drain_kicks;
 };
 
 static inline long long vs_now_ms(void)

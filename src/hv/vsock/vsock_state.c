@@ -67,6 +67,9 @@ json_object *hv_vsock_state(const struct hv_vsock *vs)
 			json_object_object_add(
 				o, "watched",
 				json_object_new_boolean(r->watched));
+			json_object_object_add(
+				o, "backlog",
+				json_object_new_boolean(r->backlog));
 			json_object_array_add(rings, o);
 		}
 	}
@@ -75,5 +78,7 @@ json_object *hv_vsock_state(const struct hv_vsock *vs)
 	json_object_object_add(out, "rings", rings);
 	json_object_object_add(out, "fast_tick",
 			       json_object_new_boolean(vs->fast_tick));
+	vs_add_u64(out, "drain_rounds", vs->drain_rounds);
+	vs_add_u64(out, "drain_kicks", vs->drain_kicks);
 	return out;
 }
