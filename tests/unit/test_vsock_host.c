@@ -7,17 +7,20 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include <bulkhead/hmx.h>
 #include <bulkhead/hmx_vsock.h>
@@ -28,6 +31,7 @@
 #include "hv/event_loop.h"
 #include "hv/host_hmx.h"
 #include "hv/vsock/vsock_host.h"
+#include "hv/vsock/vsock_internal.h" /* the drain budget */
 
 #define GUEST 3
 #define RING_LEN (64u << 10)
@@ -106,11 +110,12 @@ static struct hmx_host_ring *guest_ring(struct fixture *f, uint32_t aport)
 	return r;
 }
 
-static int guest_send(struct fixture *f, uint32_t src, uint32_t dst,
-		      uint32_t op, uint32_t flags, const void *data,
-		      uint32_t len)
+/* Domain domid (memory: arena) sends one vsock message to the host. */
+static int dom_send(struct fixture *f, uint16_t domid, struct hmx_arena *arena,
+		    uint32_t src, uint32_t dst, uint32_t op, uint32_t flags,
+		    const void *data, uint32_t len)
 {
-	uint8_t buf[HMX_VSOCK_MAX_DATA + sizeof(struct hmx_vsock_hdr)];
+	static uint8_t buf[HMX_VSOCK_MAX_DATA + sizeof(struct hmx_vsock_hdr)];
 	struct hmx_vsock_hdr h = { .type = HMX_VSOCK_TYPE_STREAM,
 				   .flags = flags,
 				   .buf_alloc = 1u << 20 };
@@ -119,13 +124,21 @@ static int guest_send(struct fixture *f, uint32_t src, uint32_t dst,
 	memcpy(buf, &h, sizeof(h));
 	if (len) /* data may be NULL then */
 		memcpy(buf + sizeof(h), data, len);
-	return hmx_host_send(f->hh.core, GUEST, f->garena, src, to,
+	return hmx_host_send(f->hh.core, domid, arena, src, to,
 			     HMX_VSOCK_MSG(op), buf, (uint32_t)sizeof(h) + len);
 }
 
-/* Wait for the next message in the guest's ring; returns its op. */
-static uint32_t guest_recv(struct fixture *f, struct hmx_host_ring *r,
-			   struct hmx_msg_header *mh, void *data, uint32_t *len)
+static int guest_send(struct fixture *f, uint32_t src, uint32_t dst,
+		      uint32_t op, uint32_t flags, const void *data,
+		      uint32_t len)
+{
+	return dom_send(f, GUEST, f->garena, src, dst, op, flags, data, len);
+}
+
+/* Wait for the next message in domid's ring; returns its op. */
+static uint32_t dom_recv(struct fixture *f, uint16_t domid,
+			 struct hmx_host_ring *r, struct hmx_msg_header *mh,
+			 void *data, uint32_t *len)
 {
 	static uint8_t buf[RING_LEN];
 	int n = -EAGAIN;
@@ -136,12 +149,18 @@ static uint32_t guest_recv(struct fixture *f, struct hmx_host_ring *r,
 			event_loop_run_once(f->loop, 5);
 	}
 	assert_true(n >= (int)sizeof(struct hmx_vsock_hdr));
-	hmx_notify(f->hh.core, GUEST, 0);
+	hmx_notify(f->hh.core, domid, 0);
 	assert_int_equal(mh->message_type & HMX_VSOCK_TAG_MASK, HMX_VSOCK_TAG);
 	*len = (uint32_t)n - sizeof(struct hmx_vsock_hdr);
 	if (data)
 		memcpy(data, buf + sizeof(struct hmx_vsock_hdr), *len);
 	return HMX_VSOCK_MSG_OP(mh->message_type);
+}
+
+static uint32_t guest_recv(struct fixture *f, struct hmx_host_ring *r,
+			   struct hmx_msg_header *mh, void *data, uint32_t *len)
+{
+	return dom_recv(f, GUEST, r, mh, data, len);
 }
 
 static int unix_socket(const char *path, bool listen_on)
@@ -338,6 +357,270 @@ static void test_guest_dies(void **state)
 	close(fd);
 }
 
+/*
+ * The drain budget. A guest connection to host port hport, opened through
+ * PATH_hport (listener lfd): returns the host program's end.
+ */
+static int dom_connect(struct fixture *f, uint16_t domid,
+		       struct hmx_arena *arena, struct hmx_host_ring *r,
+		       uint32_t gport, uint32_t hport, int lfd)
+{
+	struct hmx_msg_header mh;
+	uint32_t len;
+	int fd;
+
+	assert_true(dom_send(f, domid, arena, gport, hport,
+			     HMX_VSOCK_OP_REQUEST, 0, NULL, 0) >= 0);
+	assert_int_equal(dom_recv(f, domid, r, &mh, NULL, &len),
+			 HMX_VSOCK_OP_RESPONSE);
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Stream byte k of every flood: a pattern that shows loss and reorder. */
+static uint8_t flood_byte(uint32_t k)
+{
+	return (uint8_t)(k % 251);
+}
+
+/* n RW messages of size bytes into the host's ring, the loop not run. */
+static void flood(struct fixture *f, uint16_t domid, struct hmx_arena *arena,
+		  uint32_t gport, uint32_t hport, uint32_t n, uint32_t size)
+{
+	static uint8_t data[HMX_VSOCK_MAX_DATA];
+
+	for (uint32_t m = 0; m < n; m++) {
+		for (uint32_t i = 0; i < size; i++)
+			data[i] = flood_byte(m * size + i);
+		assert_true(dom_send(f, domid, arena, gport, hport,
+				     HMX_VSOCK_OP_RW, 0, data, size) >= 0);
+	}
+}
+
+/* Reads what fd holds; checks it continues the pattern at *got. */
+static void unix_take(int fd, uint32_t *got)
+{
+	uint8_t buf[8192];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			assert_int_equal(buf[i], flood_byte((*got)++));
+}
+
+/* Bytes the host end took from its ring for (domid, host port). */
+static uint64_t taken(struct fixture *f, uint16_t domid, uint32_t hport)
+{
+	json_object *st = hv_vsock_state(f->vs), *conns, *c, *v;
+	uint64_t sum = 0;
+
+	assert_true(json_object_object_get_ex(st, "connections", &conns));
+	for (size_t i = 0; i < json_object_array_length(conns); i++) {
+		c = json_object_array_get_idx(conns, i);
+		json_object_object_get_ex(c, "domid", &v);
+		if (json_object_get_uint64(v) != domid)
+			continue;
+		json_object_object_get_ex(c, "port", &v);
+		if (json_object_get_uint64(v) != hport)
+			continue;
+		json_object_object_get_ex(c, "fwd_cnt", &v);
+		sum += json_object_get_uint64(v);
+		json_object_object_get_ex(c, "rx_used", &v);
+		sum += json_object_get_uint64(v);
+	}
+	json_object_put(st);
+	return sum;
+}
+
+static bool ring_backlog(struct fixture *f, uint16_t domid, uint32_t aport)
+{
+	json_object *st = hv_vsock_state(f->vs), *rings, *r, *v;
+	bool backlog = false;
+
+	assert_true(json_object_object_get_ex(st, "rings", &rings));
+	for (size_t i = 0; i < json_object_array_length(rings); i++) {
+		r = json_object_array_get_idx(rings, i);
+		json_object_object_get_ex(r, "domid", &v);
+		if (json_object_get_uint64(v) != domid)
+			continue;
+		json_object_object_get_ex(r, "aport", &v);
+		if (json_object_get_uint64(v) != aport)
+			continue;
+		json_object_object_get_ex(r, "backlog", &v);
+		backlog = json_object_get_boolean(v);
+	}
+	json_object_put(st);
+	return backlog;
+}
+
+/*
+ * One interrupt, many messages: a round takes VS_DRAIN_MSGS of them, and
+ * the rest arrive with no further interrupt (the round kicks the next).
+ */
+static void test_drain_budget_msgs(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t n = 3 * VS_DRAIN_MSGS + 7, size = 100;
+	struct hmx_host_ring *r = guest_ring(f, 1234);
+	char path[160];
+	uint32_t got = 0;
+	int lfd, fd, rounds;
+
+	snprintf(path, sizeof(path), "%s_5000", f->path);
+	lfd = unix_socket(path, true);
+	spin(f, 50);
+	fd = dom_connect(f, GUEST, f->garena, r, 1234, 5000, lfd);
+	flood(f, GUEST, f->garena, 1234, 5000, n, size);
+
+	/* The interrupt's round: the budget, and a round owed. */
+	event_loop_run_once(f->loop, 0);
+	assert_int_equal(taken(f, GUEST, 5000), VS_DRAIN_MSGS * size);
+	assert_true(ring_backlog(f, GUEST, 5000));
+
+	/* The guest sends nothing more: the kicks alone bring the rest. */
+	for (rounds = 1; got < n * size && rounds < 100; rounds++) {
+		unix_take(fd, &got);
+		event_loop_run_once(f->loop, 0);
+	}
+	unix_take(fd, &got);
+	assert_int_equal(got, n * size);
+	assert_false(ring_backlog(f, GUEST, 5000));
+	close(fd);
+	close(lfd);
+	hmx_host_ring_close(r);
+}
+
+/* The byte budget: the message that crosses it is the round's last. */
+static void test_drain_budget_bytes(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t size = 16u << 10, n = 12;
+	struct hmx_host_ring *r = guest_ring(f, 1234);
+	uint32_t got = 0, first = 0, msgs = 0;
+	char path[160];
+	int lfd, fd;
+
+	/* Each message is size data bytes plus the vsock header. */
+	while (first < VS_DRAIN_BYTES) {
+		first += size + (uint32_t)sizeof(struct hmx_vsock_hdr);
+		msgs++;
+	}
+	assert_true(msgs < n && msgs < VS_DRAIN_MSGS);
+	snprintf(path, sizeof(path), "%s_5000", f->path);
+	lfd = unix_socket(path, true);
+	spin(f, 50);
+	fd = dom_connect(f, GUEST, f->garena, r, 1234, 5000, lfd);
+	flood(f, GUEST, f->garena, 1234, 5000, n, size);
+	event_loop_run_once(f->loop, 0);
+	assert_int_equal(taken(f, GUEST, 5000), msgs * size);
+	for (int i = 0; got < n * size && i < 100; i++) {
+		unix_take(fd, &got);
+		event_loop_run_once(f->loop, 0);
+	}
+	unix_take(fd, &got);
+	assert_int_equal(got, n * size);
+	close(fd);
+	close(lfd);
+	hmx_host_ring_close(r);
+}
+
+/* A control request stands for the event loop's other work. */
+struct other_work {
+	struct fixture *f;
+	int pipe[2];
+	bool ran;
+	uint64_t taken_then; /* both floods' bytes the host end had taken */
+};
+
+static void other_work_ready(struct event_source *src, uint32_t events)
+{
+	struct other_work *w = src->opaque;
+	char c;
+
+	(void)events;
+	assert_int_equal(read(w->pipe[0], &c, 1), 1);
+	w->ran = true;
+	w->taken_then = taken(w->f, GUEST, 5000) + taken(w->f, GUEST + 1, 5000);
+}
+
+/*
+ * Two VMs flood their host ends while other work waits in the event loop:
+ * each round serves both VMs' rings, and the other work runs long before
+ * the floods are through.
+ */
+static void test_drain_interleaves(void **state)
+{
+	struct fixture *f = *state;
+	struct hmx_domain_config cfg = { .domid = GUEST + 1 };
+	const uint32_t n = 4 * VS_DRAIN_MSGS, size = 100;
+	struct other_work w = { .f = f };
+	struct event_source src = { 0 };
+	struct hmx_host_ring *r1, *r2;
+	struct hmx_arena *arena2;
+	char path[200], path2[128], err[256];
+	uint32_t got1 = 0, got2 = 0;
+	int lfd1, lfd2, fd1, fd2;
+
+	/* The second VM, with its own socket. */
+	assert_int_equal(hmx_arena_create(16u << 20, &arena2), 0);
+	cfg.translate = hmx_arena_translate;
+	cfg.translate_opaque = arena2;
+	cfg.signal = guest_signal;
+	assert_int_equal(hmx_domain_add(f->hh.core, &cfg), 0);
+	snprintf(path2, sizeof(path2), "%s/vm2.vsock", f->dir);
+	assert_int_equal(
+		hv_vsock_attach(f->vs, GUEST + 1, path2, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s_5000", f->path);
+	lfd1 = unix_socket(path, true);
+	snprintf(path, sizeof(path), "%s_5000", path2);
+	lfd2 = unix_socket(path, true);
+	spin(f, 50);
+	r1 = guest_ring(f, 1234);
+	assert_int_equal(hmx_host_ring_open(f->hh.core, GUEST + 1, arena2, 1234,
+					    HMX_DOMID_HOST, RING_LEN, &r2),
+			 0);
+	fd1 = dom_connect(f, GUEST, f->garena, r1, 1234, 5000, lfd1);
+	fd2 = dom_connect(f, GUEST + 1, arena2, r2, 1234, 5000, lfd2);
+
+	flood(f, GUEST, f->garena, 1234, 5000, n, size);
+	flood(f, GUEST + 1, arena2, 1234, 5000, n, size);
+	assert_int_equal(pipe(w.pipe), 0);
+	src = (struct event_source){ w.pipe[0], other_work_ready, &w };
+	assert_int_equal(event_loop_add(f->loop, &src, EPOLLIN), 0);
+	assert_int_equal(write(w.pipe[1], "x", 1), 1);
+
+	/* One round: both VMs got their budget, neither more. */
+	event_loop_run_once(f->loop, 0);
+	assert_int_equal(taken(f, GUEST, 5000), VS_DRAIN_MSGS * size);
+	assert_int_equal(taken(f, GUEST + 1, 5000), VS_DRAIN_MSGS * size);
+	for (int i = 0; (got1 < n * size || got2 < n * size) && i < 100; i++) {
+		unix_take(fd1, &got1);
+		unix_take(fd2, &got2);
+		event_loop_run_once(f->loop, 0);
+	}
+	unix_take(fd1, &got1);
+	unix_take(fd2, &got2);
+	assert_int_equal(got1, n * size);
+	assert_int_equal(got2, n * size);
+	/* The other work waited one round at most, not for the floods. */
+	assert_true(w.ran);
+	assert_true(w.taken_then <= 2 * VS_DRAIN_MSGS * size);
+
+	event_loop_remove(f->loop, &src);
+	close(w.pipe[0]);
+	close(w.pipe[1]);
+	close(fd1);
+	close(fd2);
+	close(lfd1);
+	close(lfd2);
+	hmx_host_ring_close(r1);
+	hmx_host_ring_close(r2);
+	hv_vsock_detach(f->vs, GUEST + 1);
+	assert_int_equal(hmx_domain_remove(f->hh.core, GUEST + 1), 0);
+	hmx_arena_destroy(arena2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +631,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_guest_dies, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drain_budget_msgs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drain_budget_bytes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_drain_interleaves, setup,
 						teardown),
 	};
 
