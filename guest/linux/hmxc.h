@@ -14,9 +14,9 @@
 #define HMXC_PEER_EVENTS_MAX 32
 
 /*
- * One hypercall slot per CPU, used with interrupts off: the call block and
- * every small array the call points at, all in one direct-mapped 256-byte
- * block that never crosses a page.
+ * Two hypercall slots per CPU (hmxc_hcall.c says which context takes
+ * which): the call block and every small array the call points at, all in
+ * one direct-mapped 256-byte block that never crosses a page.
  */
 struct hmxc_slot {
 	struct hmx_call call;
@@ -36,8 +36,9 @@ struct hmxc_dev {
 	struct pci_dev *pdev;
 	void __iomem *io;
 	u16 domid;
-	struct hmxc_slot *slots;
+	struct hmxc_slot *slots; /* two per CPU (hmxc_hcall.c) */
 	unsigned int slots_order;
+	bool slots_low; /* below 4 GiB: calls need no CALL_HI write */
 	struct workqueue_struct *wq;
 
 	atomic_t irq_bits; /* HMX_IRQ_* not yet handled */

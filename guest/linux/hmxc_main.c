@@ -189,7 +189,7 @@ static u32 *hmxc_status_word_off(struct hmxc_dev *d)
 
 static int hmxc_dev_init(struct hmxc_dev *d, struct pci_dev *pdev)
 {
-	size_t slots = (size_t)nr_cpu_ids * sizeof(struct hmxc_slot);
+	size_t slots = 2 * (size_t)nr_cpu_ids * sizeof(struct hmxc_slot);
 	u32 version, domid;
 	unsigned int i;
 
@@ -208,8 +208,15 @@ static int hmxc_dev_init(struct hmxc_dev *d, struct pci_dev *pdev)
 	d->domid = domid;
 	/* Direct-mapped pages: every slot's GPA is virt_to_phys of it. */
 	d->slots_order = get_order(slots);
-	d->slots = (struct hmxc_slot *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
-							d->slots_order);
+	/* Below 4 GiB if possible: see hmxc_hcall.c. */
+	d->slots = (struct hmxc_slot *)__get_free_pages(
+		GFP_KERNEL | __GFP_ZERO | GFP_DMA32, d->slots_order);
+	if (!d->slots)
+		d->slots = (struct hmxc_slot *)__get_free_pages(
+			GFP_KERNEL | __GFP_ZERO, d->slots_order);
+	d->slots_low = d->slots &&
+		       !upper_32_bits(virt_to_phys(d->slots) +
+				      (PAGE_SIZE << d->slots_order) - 1);
 	if (!d->slots)
 		return -ENOMEM;
 	d->wq = alloc_ordered_workqueue("hmx_core", WQ_MEM_RECLAIM);
