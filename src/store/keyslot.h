@@ -55,7 +55,7 @@ struct store_kdf_params {
 	uint32_t lanes; /* parallelism, 1..STORE_KDF_LANES_MAX */
 };
 
-/* Defaults: 3 passes over 256 MiB, 1 lane (about a second here). */
+/* Defaults for a real store: 3 passes over 256 MiB, 1 lane. */
 #define STORE_KDF_DEFAULT        \
 	{                        \
 		3, 256 * 1024, 1 \
