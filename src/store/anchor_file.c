@@ -53,6 +53,7 @@ static int anchor_advance(void *ctx, uint64_t value)
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
+	atomic_remove_temps(dfd, base); /* of a writer that crashed */
 	n = snprintf(line, sizeof(line), "bhstore-anchor 1 %" PRIu64 "\n",
 		     value);
 	rc = atomic_replace(dfd, base, line, (size_t)n);

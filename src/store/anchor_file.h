@@ -7,7 +7,8 @@
  * (docs/config-store.md).
  *
  * The file is one line "bhstore-anchor 1 GENERATION\n", replaced
- * atomically; a missing file reads as 0.
+ * atomically; a missing file reads as 0. It serves one store, whose lock
+ * keeps writers to one: each advance removes temps a crash left.
  */
 #ifndef BH_STORE_ANCHOR_FILE_H
 #define BH_STORE_ANCHOR_FILE_H
