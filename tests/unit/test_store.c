@@ -212,6 +212,37 @@ static void test_passphrase_only(void **state)
 	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_EXISTS);
 }
 
+static void test_create_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct store_create_opts co = { NULL, test_kdf, NULL, &f->anchor };
+	struct store_kdf_params weak = { 1, 8, 1 };
+	struct store_err e = { 0 };
+	struct store *s = NULL;
+
+	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_INVAL);
+	co.passphrase = "pw";
+	co.anchor = NULL;
+	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_INVAL);
+	assert_non_null(strstr(e.msg, "anchor"));
+	co.anchor = &f->anchor;
+	co.kdf = weak;
+	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_INVAL);
+	assert_non_null(strstr(e.msg, "memory"));
+	co.kdf = test_kdf;
+	co.passphrase = "";
+	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_INVAL);
+	co.passphrase = NULL;
+	co.sealer = &f->sealer;
+	f->ts.fail = true;
+	assert_int_equal(store_create(f->dir, &co, &s, &e), -STORE_E_UNSEAL);
+	assert_null(s);
+	/* None of the refusals left a store behind. */
+	f->ts.fail = false;
+	assert_int_equal(store_create(f->dir, &co, &s, &e), 0);
+	store_close(s);
+}
+
 static void test_truncated(void **state)
 {
 	struct fx *f = *state;
@@ -473,21 +504,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_round_trip),
-		T(test_list_prefix),
-		T(test_wrong_passphrase),
-		T(test_unseal_refused),
-		T(test_rekey_passphrase),
-		T(test_passphrase_only),
-		T(test_truncated),
-		T(test_bit_flips),
-		T(test_wrong_store_id),
-		T(test_rollback),
-		T(test_anchor_failure),
-		T(test_anchor_file),
-		T(test_names),
-		T(test_limits),
-		T(test_busy),
+		T(test_round_trip),	  T(test_list_prefix),
+		T(test_wrong_passphrase), T(test_unseal_refused),
+		T(test_rekey_passphrase), T(test_passphrase_only),
+		T(test_create_refusals),  T(test_truncated),
+		T(test_bit_flips),	  T(test_wrong_store_id),
+		T(test_rollback),	  T(test_anchor_failure),
+		T(test_anchor_file),	  T(test_names),
+		T(test_limits),		  T(test_busy),
 #undef T
 	};
 
