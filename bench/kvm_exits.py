@@ -3,7 +3,8 @@
 kvm:kvm_exit, kvm:kvm_userspace_exit and kvm:kvm_msr keyed by vCPU thread
 and reason (in-kernel counters, no buffer to overflow). Used by the
 benchmarks that print exits per MB (bench/net, bench/vsock): the figure
-that does not depend on how fast this host is."""
+that does not depend on how fast this host is. Also loads the (test)
+host's modules the peers need."""
 
 import os
 import pathlib
@@ -16,6 +17,8 @@ TRACING = pathlib.Path("/sys/kernel/tracing")
 # MSR (accesses the vCPU made, handled in the kernel or not).
 EVENTS = {"kvm_exit": "exit_reason", "kvm_userspace_exit": "reason",
           "kvm_msr": "ecx"}
+# Port I/O by port: which device a guest talks to most (bench/boot).
+PIO = {"kvm_pio": "port"}
 
 
 class ExitCounter:
@@ -23,13 +26,14 @@ class ExitCounter:
     reason: tracing hist triggers (in-kernel counters, no buffer to
     overflow)."""
 
-    def __init__(self):
+    def __init__(self, events=None):
+        self.events = events or EVENTS
         if not (TRACING / "events").exists():
             subprocess.run(["mount", "-t", "tracefs", "nodev",
                             str(TRACING)], capture_output=True)
         self.error = None
         self.armed = []
-        for ev, key in EVENTS.items():
+        for ev, key in self.events.items():
             trig = TRACING / "events" / "kvm" / ev / "trigger"
             spec = f"hist:keys=common_pid,{key}:size=4096"
             try:
@@ -55,7 +59,7 @@ class ExitCounter:
         out = {"t": time.monotonic()}
         if self.error:
             return out
-        for ev in EVENTS:
+        for ev in self.events:
             text = (TRACING / "events" / "kvm" / ev / "hist").read_text()
             counts = {}
             for m in re.finditer(r"\{([^}]*)\}\s*hitcount:\s*(\d+)", text):
@@ -90,7 +94,7 @@ def delta(a, b, tids):
     """Per event, the counts of threads tids between snapshots a and b:
     the total, and by reason ("by", reason -> count)."""
     out = {}
-    for ev in EVENTS:
+    for ev in (k for k in b if k != "t"):
         by = {}
         for (tid, why), n in b.get(ev, {}).items():
             if tid in tids:
@@ -117,3 +121,12 @@ def reasons(by, names, mb, top=4):
     items = sorted(by.items(), key=lambda kv: -kv[1])[:top]
     return " ".join(f"{names.get(int(k), hex(int(k)))}={n / mb:.0f}"
                     for k, n in items)
+
+
+def modprobe(name):
+    """Loads a module of the (test) host's kernel; its error, or None."""
+    kroot = os.environ.get("BULKHEAD_TEST_HOST_KROOT")
+    r = subprocess.run(["modprobe"] + (["-d", kroot] if kroot else []) +
+                       [name], capture_output=True, text=True)
+    return (r.stderr.strip() or f"status {r.returncode}") \
+        if r.returncode else None
