@@ -148,8 +148,9 @@ struct svc_decision {
  * itself is malformed (bad names, unknown source VM): such calls are denied.
  */
 int svc_policy_decide(const struct svc_policy *pol,
-		      const struct svc_world *world, const struct svc_call *call,
-		      struct svc_decision *out, char *err, size_t errlen);
+		      const struct svc_world *world,
+		      const struct svc_call *call, struct svc_decision *out,
+		      char *err, size_t errlen);
 
 /*
  * The audit record of a decision, one line without newline:

@@ -24,7 +24,8 @@ static bool has_tag(const struct svc_vm *vm, const char *tag)
 }
 
 /* Matches a known VM (a source, or a target named by VM name). */
-static bool sel_matches_vm(const struct svc_selector *s, const struct svc_vm *vm)
+static bool sel_matches_vm(const struct svc_selector *s,
+			   const struct svc_vm *vm)
 {
 	switch (s->kind) {
 	case SVC_SEL_ANYVM:
@@ -124,16 +125,19 @@ static bool call_ok(const struct svc_call *c, char *err, size_t errlen)
 		return false;
 	}
 	if (!target_ok(c->target)) {
-		snprintf(err, errlen, "target \"%.40s\" is not a VM name, "
-			 "@dispvm or @dispvm:TEMPLATE", c->target);
+		snprintf(err, errlen,
+			 "target \"%.40s\" is not a VM name, "
+			 "@dispvm or @dispvm:TEMPLATE",
+			 c->target);
 		return false;
 	}
 	return true;
 }
 
 int svc_policy_decide(const struct svc_policy *pol,
-		      const struct svc_world *world, const struct svc_call *call,
-		      struct svc_decision *out, char *err, size_t errlen)
+		      const struct svc_world *world,
+		      const struct svc_call *call, struct svc_decision *out,
+		      char *err, size_t errlen)
 {
 	const struct svc_vm *src;
 
@@ -235,8 +239,8 @@ int svc_rule_format(const struct svc_rule *r, char *buf, size_t len)
 	}
 	sel_format(&r->source, src, sizeof(src));
 	sel_format(&r->target, dst, sizeof(dst));
-	return snprintf(buf, len, "%s %s %s %s %s%s%s%s%s", r->service, arg, src,
-			dst, svc_action_name(r->action),
+	return snprintf(buf, len, "%s %s %s %s %s%s%s%s%s", r->service, arg,
+			src, dst, svc_action_name(r->action),
 			r->redirect[0] ? " target=" : "", r->redirect,
 			r->user[0] ? " user=" : "", r->user);
 }

@@ -217,7 +217,8 @@ static int parse_line(char *line, const char *file, unsigned int lineno,
 	memset(r, 0, sizeof(*r));
 	if (!service_ok(w[0]))
 		return fail(err, file, lineno,
-			    "service \"%.64s\" is not * or vendor.Service", w[0]);
+			    "service \"%.64s\" is not * or vendor.Service",
+			    w[0]);
 	strcpy(r->service, w[0]);
 	if ((p = parse_arg(w[1], r)))
 		return fail(err, file, lineno, "%s", p);
@@ -274,8 +275,8 @@ int svc_policy_parse(struct svc_policy *pol, const char *file, const char *text,
 
 		lineno++;
 		if (n > SVC_LINE_MAX)
-			return fail(err, file, lineno, "line longer than %d bytes",
-				    SVC_LINE_MAX);
+			return fail(err, file, lineno,
+				    "line longer than %d bytes", SVC_LINE_MAX);
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos = end + 1;
@@ -337,7 +338,8 @@ static int read_file(int dfd, const char *name, char **text, size_t *len,
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    st.st_size > SVC_FILE_BYTES_MAX) {
 		close(fd);
-		return fail(err, name, 0, "not a regular file of at most 1 MiB");
+		return fail(err, name, 0,
+			    "not a regular file of at most 1 MiB");
 	}
 	*text = malloc((size_t)st.st_size + 1);
 	if (!*text) {
