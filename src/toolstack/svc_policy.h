@@ -160,6 +160,15 @@ int svc_policy_decide(const struct svc_policy *pol,
 int svc_decision_format(const struct svc_call *call,
 			const struct svc_decision *d, char *buf, size_t len);
 
+/*
+ * Explains a decision for `bulkhead policy check --call`: the call, the
+ * action, and the deciding rule with FILE:LINE and its text (and the
+ * redirecting rule it refused), or that default deny decides. Returns 0
+ * with a malloc'd text in *out, or -ENOMEM.
+ */
+int svc_decision_explain(const struct svc_call *call,
+			 const struct svc_decision *d, char **out);
+
 /* The rule as canonical text. */
 int svc_rule_format(const struct svc_rule *r, char *buf, size_t len);
 

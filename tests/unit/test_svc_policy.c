@@ -346,6 +346,44 @@ static void audit_and_rule_text(void **state)
 	svc_policy_free(pol);
 }
 
+static void explain_names_rule_file_and_line(void **state)
+{
+	struct svc_policy *pol =
+		parse_ok("a.B * work vault deny\n"
+			 "a.B * work @anyvm allow target=vault user=u\n"
+			 "a.C +x @anyvm vault ask user=me\n");
+	struct svc_call redirected = { "a.B", "", "work", "personal" };
+	struct svc_call asked = { "a.C", "x", "personal", "vault" };
+	struct svc_call none = { "a.D", "", "personal", "vault" };
+	struct svc_decision d;
+	char *text;
+
+	(void)state;
+	d = decide(pol, "a.B", "", "work", "personal");
+	assert_int_equal(svc_decision_explain(&redirected, &d, &text), 0);
+	assert_string_equal(text,
+			    "call work -> personal a.B: deny\n"
+			    "  by 50-test.svcpolicy:1: a.B * work vault deny\n"
+			    "  which refuses the redirect to vault of "
+			    "50-test.svcpolicy:2: a.B * work @anyvm allow "
+			    "target=vault user=u\n");
+	free(text);
+	d = decide(pol, "a.C", "x", "personal", "vault");
+	assert_int_equal(svc_decision_explain(&asked, &d, &text), 0);
+	assert_string_equal(text,
+			    "call personal -> vault a.C+x: ask, to vault as "
+			    "user me\n"
+			    "  by 50-test.svcpolicy:3: a.C +x @anyvm vault ask "
+			    "user=me\n");
+	free(text);
+	d = decide(pol, "a.D", "", "personal", "vault");
+	assert_int_equal(svc_decision_explain(&none, &d, &text), 0);
+	assert_string_equal(text, "call personal -> vault a.D: deny\n"
+				  "  no rule matches: default deny\n");
+	free(text);
+	svc_policy_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +395,7 @@ int main(void)
 		cmocka_unit_test(redirect_never_bypasses_deny),
 		cmocka_unit_test(malformed_calls_are_refused),
 		cmocka_unit_test(audit_and_rule_text),
+		cmocka_unit_test(explain_names_rule_file_and_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
