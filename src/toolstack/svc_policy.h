@@ -169,6 +169,31 @@ int svc_decision_format(const struct svc_call *call,
 int svc_decision_explain(const struct svc_call *call,
 			 const struct svc_decision *d, char **out);
 
+/*
+ * The HMX flows the calls need (docs/policy.md, "Router flows"): the
+ * router listens on the host's HMX port SVC_ROUTER_PORT. A running VM is a
+ * caller if some allow or ask rule's SOURCE matches it, and a handler if
+ * some allow or ask rule's TARGET or target= names it; each needs exactly
+ * VM:* <-> host:SVC_ROUTER_PORT, nothing else. A VM no such rule matches
+ * gets no flow to the router at all.
+ */
+#define SVC_ROUTER_PORT 0xfffd0000u
+
+enum {
+	SVC_ROUTER_CALLER = 1u << 0,
+	SVC_ROUTER_HANDLER = 1u << 1,
+};
+
+struct svc_router_need {
+	unsigned int roles; /* SVC_ROUTER_* bits; 0: no flow */
+	const struct svc_rule *why; /* the first rule giving a role */
+};
+
+/* Fills need[0..world->nvms) for world's VMs, in order. */
+void svc_policy_router_needs(const struct svc_policy *pol,
+			     const struct svc_world *world,
+			     struct svc_router_need *need);
+
 /* The rule as canonical text. */
 int svc_rule_format(const struct svc_rule *r, char *buf, size_t len);
 

@@ -384,6 +384,35 @@ static void explain_names_rule_file_and_line(void **state)
 	svc_policy_free(pol);
 }
 
+/* Only VMs that an allow or ask rule names get a flow to the router. */
+static void router_flows_are_narrow(void **state)
+{
+	struct svc_policy *pol =
+		parse_ok("a.B * @anyvm @anyvm deny\n"
+			 "a.B * @tag:printing vault allow\n"
+			 "a.C * net @dispvm:fedora ask target=personal\n");
+	struct svc_router_need need[5];
+
+	(void)state;
+	svc_policy_router_needs(pol, &world, need);
+	/* work (tag printing) calls; vault handles; net calls; personal
+	 * handles only through the redirect; disp7 is named by no allow. */
+	assert_int_equal(need[0].roles, SVC_ROUTER_CALLER);
+	assert_int_equal(need[0].why->line, 2);
+	assert_int_equal(need[1].roles, SVC_ROUTER_HANDLER);
+	assert_int_equal(need[1].why->line, 3);
+	assert_int_equal(need[2].roles, SVC_ROUTER_HANDLER);
+	assert_int_equal(need[3].roles, SVC_ROUTER_CALLER);
+	assert_int_equal(need[4].roles, 0);
+	assert_null(need[4].why);
+	svc_policy_free(pol);
+	pol = parse_ok("* * @anyvm @anyvm deny\n");
+	svc_policy_router_needs(pol, &world, need);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(need[i].roles, 0);
+	svc_policy_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +425,7 @@ int main(void)
 		cmocka_unit_test(malformed_calls_are_refused),
 		cmocka_unit_test(audit_and_rule_text),
 		cmocka_unit_test(explain_names_rule_file_and_line),
+		cmocka_unit_test(router_flows_are_narrow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
