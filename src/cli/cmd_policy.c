@@ -91,11 +91,10 @@ static int policy_check_call(int argc, char **argv)
 	a = json_object_new_object();
 	json_object_object_add(a, "source", json_object_new_string(argv[1]));
 	json_object_object_add(a, "target", json_object_new_string(argv[2]));
-	json_object_object_add(
-		a, "service",
-		plus ? json_object_new_string_len(argv[3],
-						  (int)(plus - argv[3])) :
-		       json_object_new_string(argv[3]));
+	json_object_object_add(a, "service",
+			       plus ? json_object_new_string_len(
+					      argv[3], (int)(plus - argv[3])) :
+				      json_object_new_string(argv[3]));
 	json_object_object_add(a, "arg",
 			       json_object_new_string(plus ? plus + 1 : ""));
 	r = cli_call("policy.call", a, NULL, 0, &reply, NULL, NULL);
