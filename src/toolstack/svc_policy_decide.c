@@ -99,6 +99,24 @@ static bool target_ok(const char *t)
 	return !vm_name_problem(t, strlen(t));
 }
 
+/* Only the bytes the rule grammar allows in a call's words. */
+static bool word_chars_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
+			return false;
+	}
+	return true;
+}
+
 static bool call_ok(const struct svc_call *c, char *err, size_t errlen)
 {
 	struct svc_policy one = { 0 };
@@ -106,14 +124,19 @@ static bool call_ok(const struct svc_call *c, char *err, size_t errlen)
 	char line[SVC_LINE_MAX];
 	bool ok;
 
-	/* The call's service and argument obey the rule grammar exactly. */
-	if (!c->service || !c->arg || !c->source || !c->target ||
-	    !strcmp(c->service, "*") ||
-	    strlen(c->service) + strlen(c->arg) + 16 > sizeof(line) ||
-	    strchr(c->arg, '*')) {
+	if (!c->service || !c->arg || !c->source || !c->target) {
 		snprintf(err, errlen, "malformed call");
 		return false;
 	}
+	/* Checked byte by byte first: the words must not carry spaces or
+	 * comments into the line parsed below. */
+	if (!word_chars_ok(c->service, SVC_NAME_MAX) ||
+	    !word_chars_ok(c->arg, SVC_ARG_MAX)) {
+		snprintf(err, errlen,
+			 "service and argument may hold only [A-Za-z0-9._-]");
+		return false;
+	}
+	/* The call's service obeys the rule grammar exactly. */
 	snprintf(line, sizeof(line), "%s +%s @anyvm @anyvm deny", c->service,
 		 c->arg);
 	ok = !svc_policy_parse(&one, "call", line, strlen(line), &e);

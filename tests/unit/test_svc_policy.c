@@ -310,6 +310,10 @@ static void malformed_calls_are_refused(void **state)
 		{ "noDot", "", "work", "vault" },
 		{ "a.B", "x*", "work", "vault" },
 		{ "a.B", "a/b", "work", "vault" },
+		/* Words that would smuggle a whole rule into the check. */
+		{ "a.B", "x @anyvm @anyvm deny #", "work", "vault" },
+		{ "a.B * @anyvm @anyvm deny #", "", "work", "vault" },
+		{ "a.B", "x\tb", "work", "vault" },
 		{ "a.B", "", "ghost", "vault" },
 		{ "a.B", "", "work", "@anyvm" },
 		{ "a.B", "", "work", "host" },
