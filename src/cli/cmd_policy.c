@@ -76,6 +76,37 @@ static int policy_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* check --call SOURCE TARGET SERVICE[+ARG]: a service call's decision. */
+static int policy_check_call(int argc, char **argv)
+{
+	struct json_object *a, *reply;
+	const char *plus;
+	int r;
+
+	if (argc != 4)
+		return cli_usage_err(
+			"policy",
+			"check --call needs SOURCE, TARGET and SERVICE[+ARG]");
+	plus = strchr(argv[3], '+');
+	a = json_object_new_object();
+	json_object_object_add(a, "source", json_object_new_string(argv[1]));
+	json_object_object_add(a, "target", json_object_new_string(argv[2]));
+	json_object_object_add(a, "service",
+			       plus ? json_object_new_string_len(
+					      argv[3], (int)(plus - argv[3])) :
+				      json_object_new_string(argv[3]));
+	json_object_object_add(a, "arg",
+			       json_object_new_string(plus ? plus + 1 : ""));
+	r = cli_call("policy.call", a, NULL, 0, &reply, NULL, NULL);
+	if (r != EXIT_OK)
+		return r;
+	fputs(jget_str(reply, "explanation") ?: "", stdout);
+	r = strcmp(jget_str(reply, "decision") ?: "", "deny") ? EXIT_OK :
+								EXIT_DENIED;
+	json_object_put(reply);
+	return r;
+}
+
 static int policy_check(int argc, char **argv)
 {
 	struct json_object *a, *reply;
@@ -86,6 +117,8 @@ static int policy_check(int argc, char **argv)
 		fputs(cli_verb("policy")->usage, stdout);
 		return EXIT_OK;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "--call"))
+		return policy_check_call(argc - 1, argv + 1);
 	if (argc != 3)
 		return cli_usage_err("policy",
 				     "check needs a SOURCE and a DESTINATION");

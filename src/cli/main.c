@@ -120,6 +120,7 @@ const struct verb cli_verbs[] = {
 	{ "policy", cmd_policy, "show or check the HMX firewall policy",
 	  "usage: bulkhead policy show [--json] [--audit N]\n"
 	  "       bulkhead policy check SOURCE DESTINATION\n"
+	  "       bulkhead policy check --call SOURCE TARGET SERVICE[+ARG]\n"
 	  "\n"
 	  "show: the compiled firewall rules of the running VMs (first match\n"
 	  "wins, default deny), with the hypervisor's per-rule hit counters and\n"
@@ -128,6 +129,11 @@ const struct verb cli_verbs[] = {
 	  "check: which rule decides the flow from SOURCE to DESTINATION, each\n"
 	  "written host:PORT or NAME:PORT. Exit status 0 if it is accepted,\n"
 	  "7 if it is rejected.\n"
+	  "\n"
+	  "check --call: which service rule (the *.svcpolicy files of the\n"
+	  "daemon's config directory) decides a call from the running VM SOURCE\n"
+	  "to TARGET (a VM name, @dispvm or @dispvm:TEMPLATE), naming its file\n"
+	  "and line. Exit status 0 if it is allowed or asked, 7 if denied.\n"
 	  "\n"
 	  "  -j, --json       show: print the daemon's JSON instead of tables\n"
 	  "  -a, --audit N    show: audit entries to print\n" COMMON },

@@ -255,6 +255,58 @@ static int apply_role(struct builder *b, const struct cfg_setting *s)
 	return 0;
 }
 
+static bool tag_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > VMCFG_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int apply_tags(struct builder *b, const struct cfg_setting *s)
+{
+	const struct cfg_value *v = &s->value;
+	int ret = vmcfg_check_string_list(
+		b, s, VMCFG_TAGS_MAX,
+		"a list of quoted tags [ \"work\", ... ]");
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < v->nitems; i++) {
+		const struct cfg_value *item = &v->items[i];
+		char shown[64];
+
+		cfg_quote(item->text, item->len, shown, sizeof(shown));
+		if (!tag_ok(item->text, item->len)) {
+			cfg_error_set(
+				b->err, b->file, item->line, item->column,
+				"tags[%zu]: %s: a tag is 1..%d bytes of [A-Za-z0-9_-]",
+				i, shown, VMCFG_TAG_MAX);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(b->cfg->tags[j], item->text)) {
+				cfg_error_set(
+					b->err, b->file, item->line,
+					item->column,
+					"tags[%zu]: %s is already tags[%zu]", i,
+					shown, j);
+				return -EINVAL;
+			}
+		}
+		memcpy(b->cfg->tags[i], item->text, item->len);
+		b->cfg->tags[i][item->len] = '\0';
+		b->cfg->ntags = i + 1;
+	}
+	return 0;
+}
+
 static int apply_on_crash(struct builder *b, const struct cfg_setting *s)
 {
 	/* xl's other actions, and why Bulkhead has none of them. */
@@ -421,6 +473,7 @@ static int apply_rules(struct builder *b, const struct cfg_setting *s)
 static const struct key_spec keys[] = {
 	{ "name", apply_name },
 	{ "role", apply_role },
+	{ "tags", apply_tags },
 	{ "type", apply_type },
 	{ "memory", apply_memory },
 	{ "vcpus", apply_vcpus },

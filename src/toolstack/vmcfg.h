@@ -44,10 +44,16 @@ enum vmcfg_on_crash {
 	VMCFG_ON_CRASH_RESTART, /* started again, counted and logged */
 };
 
+/* tags: names service rules select with @tag:NAME (docs/policy.md). */
+#define VMCFG_TAGS_MAX 16
+#define VMCFG_TAG_MAX 31 /* bytes of [A-Za-z0-9_-] */
+
 struct vmcfg {
 	char *source; /* the file name as given, for messages and provenance */
 	char name[VM_NAME_MAX + 1];
 	enum vm_role role; /* default guest */
+	char tags[VMCFG_TAGS_MAX][VMCFG_TAG_MAX + 1]; /* distinct, file order */
+	size_t ntags;
 	uint32_t memory_mib; /* VMCFG_MEMORY_MIN_MIB..VMCFG_MEMORY_MAX_MIB */
 	uint32_t vcpus; /* 1..VMCFG_VCPUS_MAX, default 1 */
 	char *kernel; /* resolved path */

@@ -233,7 +233,8 @@ def test_help_matches_the_code(ts):
             if opt in ("--audit",):
                 args.append("1")
             if verb == "policy":
-                args = ["policy", "show", *args[1:]]
+                sub = "check" if opt == "--call" else "show"
+                args = ["policy", sub, *args[1:]]
             r = ts.cli(*args, "nosuch-vm-for-option-test", timeout=30)
             assert "unknown option" not in r.stderr, (verb, opt, r.stderr)
     man = (BULKHEAD.parents[3] / "docs" / "bulkhead.1")

@@ -95,7 +95,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	parse_with_fails(
 		"memroy = 64\n", 4, 1,
-		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart, on_crash, measure_expect and nic");
+		"web.cfg:4:1: memroy: unknown key (did you mean memory?); the keys are name, role, tags, type, memory, vcpus, kernel, ramdisk, cmdline, root, extra, disk, vif, serial, hmx, hmx_rules, vsock, autostart, on_crash, measure_expect and nic");
 	parse_with_fails("hmx_rule = []\n", 4, 1,
 			 "hmx_rule: unknown key (did you mean hmx_rules?)");
 	parse_with_fails("Name = 'x'\n", 4, 1,
@@ -394,6 +394,40 @@ static void test_role(void **state)
 	parse_with_fails("role = 'guests'\n", 4, 8, "got \"guests\"");
 	parse_with_fails("role = 'pvh'\n", 4, 8, "got \"pvh\"");
 	assert_string_equal(vm_role_name((enum vm_role)7), "invalid");
+}
+
+/* tags: distinct names for service rules' @tag:, in file order. */
+static void test_tags(void **state)
+{
+	struct vmcfg *cfg;
+
+	(void)state;
+	cfg = parse_with("");
+	assert_int_equal(cfg->ntags, 0);
+	vmcfg_free(cfg);
+	cfg = parse_with("tags = [ 'work', \"print_2-x\" ]\n");
+	assert_int_equal(cfg->ntags, 2);
+	assert_string_equal(cfg->tags[0], "work");
+	assert_string_equal(cfg->tags[1], "print_2-x");
+	vmcfg_free(cfg);
+	cfg = parse_with("tags = [ 'a','b','c','d','e','f','g','h','i','j','k',"
+			 "'l','m','n','o','p' ]\n");
+	assert_int_equal(cfg->ntags, VMCFG_TAGS_MAX);
+	vmcfg_free(cfg);
+	cfg = parse_with("tags = [ 'aaaaaaaaaabbbbbbbbbbccccccccccd' ]\n");
+	assert_int_equal(strlen(cfg->tags[0]), VMCFG_TAG_MAX);
+	vmcfg_free(cfg);
+	parse_with_fails("tags = [ 'aaaaaaaaaabbbbbbbbbbccccccccccdd' ]\n", 4, 10,
+			 "tags[0]: \"aaaaaaaaaabbbbbbbbbbccccccccccdd\": a tag is 1..31 bytes");
+	parse_with_fails("tags = [ 'ok', 'no way' ]\n", 4, 16,
+			 "tags[1]: \"no way\": a tag is");
+	parse_with_fails("tags = [ '' ]\n", 4, 10, "tags[0]: \"\": a tag is");
+	parse_with_fails("tags = [ 'w', 'x', 'w' ]\n", 4, 20,
+			 "tags[2]: \"w\" is already tags[0]");
+	parse_with_fails("tags = 'work'\n", 4, 8, "tags: expected a list");
+	parse_with_fails("tags = [ 'a','b','c','d','e','f','g','h','i','j','k',"
+			 "'l','m','n','o','p','q' ]\n", 4, 74,
+			 "tags: expected at most 16 entries");
 }
 
 /* xl's on_crash: destroy or restart; the default follows the role. */
@@ -781,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_path_length),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_role),
+		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_on_crash),
 		cmocka_unit_test(test_type),
 		cmocka_unit_test(test_root_and_extra),

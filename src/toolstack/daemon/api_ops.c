@@ -568,6 +568,8 @@ void api_policy_show(struct bhd *d, struct api_client *c, int64_t id,
 		     struct json_object *req);
 void api_vm_network(struct bhd *d, struct api_client *c, int64_t id,
 		    struct json_object *req);
+void api_policy_call(struct bhd *d, struct api_client *c, int64_t id,
+		     struct json_object *req);
 void api_policy_check(struct bhd *d, struct api_client *c, int64_t id,
 		      struct json_object *req);
 
@@ -615,6 +617,8 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 		api_policy_show(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.check"))
 		api_policy_check(d, c, rq.id, o);
+	else if (!strcmp(op, "policy.call"))
+		api_policy_call(d, c, rq.id, o);
 	else if (!strcmp(op, "daemon.info"))
 		op_daemon_info(&rq);
 	else if (!strcmp(op, "daemon.quit"))

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Which running VMs need a flow to the service-call router, and why. */
+#include "toolstack/svc_policy.h"
+
+#include <string.h>
+
+static bool matches(const struct svc_selector *s, const struct svc_vm *vm)
+{
+	switch (s->kind) {
+	case SVC_SEL_ANYVM:
+		return true;
+	case SVC_SEL_TYPE:
+		return vm->role == s->role;
+	case SVC_SEL_TAG:
+		for (size_t i = 0; i < vm->ntags; i++)
+			if (!strcmp(vm->tags[i], s->name))
+				return true;
+		return false;
+	case SVC_SEL_DISPVM:
+		return vm->disposable;
+	case SVC_SEL_DISPVM_OF:
+		return vm->disposable && vm->template_name &&
+		       !strcmp(vm->template_name, s->name);
+	case SVC_SEL_NAME:
+		break;
+	}
+	return !strcmp(vm->name, s->name);
+}
+
+static bool handles(const struct svc_rule *r, const struct svc_vm *vm)
+{
+	if (r->redirect[0])
+		return !strcmp(r->redirect, vm->name) ||
+		       (!strncmp(r->redirect, "@dispvm:", 8) &&
+			vm->disposable && vm->template_name &&
+			!strcmp(vm->template_name, r->redirect + 8));
+	return matches(&r->target, vm);
+}
+
+void svc_policy_router_needs(const struct svc_policy *pol,
+			     const struct svc_world *world,
+			     struct svc_router_need *need)
+{
+	for (size_t v = 0; v < world->nvms; v++) {
+		const struct svc_vm *vm = &world->vms[v];
+
+		need[v] = (struct svc_router_need){ 0 };
+		for (size_t i = 0; i < pol->nrules; i++) {
+			const struct svc_rule *r = &pol->rules[i];
+			unsigned int add = 0;
+
+			if (r->action == SVC_DENY)
+				continue;
+			if (matches(&r->source, vm))
+				add |= SVC_ROUTER_CALLER;
+			if (handles(r, vm))
+				add |= SVC_ROUTER_HANDLER;
+			if (add && !need[v].why)
+				need[v].why = r;
+			need[v].roles |= add;
+		}
+	}
+}
