@@ -447,9 +447,10 @@ static int model_sendv(struct world *w, struct gdom *s,
 			return -EFAULT;
 		memcpy(iov, s->shadow + q->iov_gpa, q->niov * sizeof(iov[0]));
 	}
-	for (uint32_t i = 0; i < q->niov; i++) {
+	for (uint32_t i = 0; i < q->niov; i++)
 		if (iov[i].pad)
 			return -EINVAL;
+	for (uint32_t i = 0; i < q->niov; i++) {
 		total += iov[i].len;
 		if (iov[i].len && !in_ram(iov[i].gpa, iov[i].len))
 			return -EFAULT;
@@ -587,8 +588,6 @@ static int model_notify(struct world *w, struct gdom *c, uint64_t gpa)
 	memcpy(&rd, c->shadow + gpa, sizeof(rd));
 	if (rd.nent > HMX_NOTIFY_MAX_ENTRIES)
 		return -EINVAL;
-	if (rd.src_aport != HMX_PORT_ANY && !may_send_from(c, rd.src_aport))
-		return -EPERM;
 	if (rd.nent && !in_ram(gpa + sizeof(rd), rd.nent * sizeof(ent)))
 		return -EFAULT;
 	for (uint32_t i = 0; i < rd.nent; i++) {
@@ -597,6 +596,8 @@ static int model_notify(struct world *w, struct gdom *c, uint64_t gpa)
 		if (ent.ring.pad || ent.pad)
 			return -EINVAL;
 	}
+	if (rd.src_aport != HMX_PORT_ANY && !may_send_from(c, rd.src_aport))
+		return -EPERM;
 	/* Entries are read once, before any answer is written. */
 	{
 		struct hmx_ring_data_ent *all =

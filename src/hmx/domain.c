@@ -79,13 +79,16 @@ static void ring_kill(struct hmx_host *h, struct hmx_sigbatch *b,
 	hmx_mutex_unlock(&r->lock);
 }
 
-/* Drop the pending entries of domain gone from a ring of another domain. */
+/*
+ * Drop the pending entries of domain gone from a ring of another domain.
+ * Always under the ring lock, never skipped on a zero npending_hint: a
+ * sender that saw gone alive (hmx_ring_add_pending) stores its entry under
+ * this lock, so the entry is either stored before we look or refused.
+ */
 static void ring_drop_pending(struct hmx_ring_info *r, uint16_t gone)
 {
 	uint32_t j = 0;
 
-	if (!atomic_load_explicit(&r->npending_hint, memory_order_relaxed))
-		return;
 	hmx_mutex_lock(&r->lock);
 	for (uint32_t i = 0; i < r->npending; i++)
 		if (r->pending[i].domid != gone)
@@ -100,6 +103,7 @@ int hmx_domain_remove(struct hmx_host *h, uint16_t domid)
 	struct hmx_sigbatch b;
 	struct hmx_domain *d;
 	struct hmx_grants *g;
+	unsigned int slot;
 
 	if (domid >= HMX_NDOMIDS)
 		return -ESRCH;
@@ -152,11 +156,16 @@ int hmx_domain_remove(struct hmx_host *h, uint16_t domid)
 		if (named)
 			peer_gone(h, &b, o->domid, domid);
 	}
-	/* Targets are live and cannot go away: we hold the admin lock. */
-	hmx_sigbatch_flush(h, &b);
-
-	hmx_rcu_synchronize(&h->rcu);
+	/*
+	 * Signals go out with no HMX lock held (core.h's promise), inside a
+	 * read section entered before the admin lock is released: a target
+	 * removed meanwhile waits for it before it is freed.
+	 */
+	slot = hmx_rcu_enter(&h->rcu);
 	hmx_mutex_unlock(&h->admin_lock);
+	hmx_sigbatch_flush(h, &b);
+	hmx_rcu_leave(&h->rcu, slot);
+	hmx_rcu_synchronize(&h->rcu);
 
 	for (r = retire; r; r = next) {
 		next = r->retire_next;

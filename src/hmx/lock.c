@@ -49,6 +49,8 @@ static void lockdep_release(const struct hmx_mutex *mx)
 	lockdep.depth--;
 }
 
+void (*hmx_race_after_alive_check)(void);
+
 void hmx_lockdep_read_enter(void)
 {
 	lockdep.read_depth++;

@@ -55,4 +55,13 @@ void hmx_lockdep_assert_may_synchronize(void);
 /* Number of locks the calling thread holds (0 without lock_debug). */
 unsigned int hmx_lockdep_held(void);
 
+#ifdef HMX_LOCK_DEBUG
+/*
+ * Race windows held open for tests (lock_debug builds only): called by a
+ * sender that has seen its own domain alive, under the ring lock, before
+ * it stores its wait (hmx_ring_add_pending).
+ */
+extern void (*hmx_race_after_alive_check)(void);
+#endif
+
 #endif

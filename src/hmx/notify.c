@@ -148,14 +148,6 @@ int hmx_op_notify(struct hmx_host *h, struct hmx_domain *c,
 		memcpy(&rd, p, sizeof(rd)); /* read once */
 		if (rd.nent > HMX_NOTIFY_MAX_ENTRIES)
 			return -EINVAL;
-		if (rd.src_aport != HMX_PORT_ANY &&
-		    !hmx_domain_may_send_from(c, rd.src_aport)) {
-			hmx_audit_add(h, hmx_fw_current_generation(h),
-				      HMX_OP_NOTIFY, HMX_AUDIT_SOURCE, c->domid,
-				      rd.src_aport, HMX_DOMID_ANY, HMX_PORT_ANY,
-				      -1);
-			return -EPERM;
-		}
 		if (rd.nent) {
 			base = hmx_dom_translate(c, ring_data_gpa + sizeof(rd),
 						 rd.nent * sizeof(ent[0]));
@@ -166,6 +158,15 @@ int hmx_op_notify(struct hmx_host *h, struct hmx_domain *c,
 		for (uint32_t i = 0; i < rd.nent; i++)
 			if (ent[i].ring.pad || ent[i].pad)
 				return -EINVAL;
+		/* Policy last: only a well-formed request is judged. */
+		if (rd.src_aport != HMX_PORT_ANY &&
+		    !hmx_domain_may_send_from(c, rd.src_aport)) {
+			hmx_audit_add(h, hmx_fw_current_generation(h),
+				      HMX_OP_NOTIFY, HMX_AUDIT_SOURCE, c->domid,
+				      rd.src_aport, HMX_DOMID_ANY, HMX_PORT_ANY,
+				      -1);
+			return -EPERM;
+		}
 	} else {
 		rd.nent = 0;
 	}

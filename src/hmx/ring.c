@@ -287,6 +287,10 @@ int hmx_ring_add_pending(struct hmx_host *h, struct hmx_ring_info *r,
 	/* A dying sender must not be queued (see hmx_domain_remove()). */
 	if (!hmx_domain_get(h, domid))
 		return 0;
+#ifdef HMX_LOCK_DEBUG
+	if (hmx_race_after_alive_check)
+		hmx_race_after_alive_check();
+#endif
 	for (i = 0; i < r->npending; i++) {
 		if (r->pending[i].domid == domid) {
 			r->pending[i].space = space;

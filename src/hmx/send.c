@@ -100,9 +100,11 @@ int hmx_op_sendv(struct hmx_host *h, struct hmx_domain *s,
 			return -EFAULT;
 		memcpy(iov, p, a.niov * sizeof(iov[0])); /* read once */
 	}
-	for (uint32_t i = 0; i < a.niov; i++) {
+	/* Every pad before any range: the order docs/hmx-abi.md states. */
+	for (uint32_t i = 0; i < a.niov; i++)
 		if (iov[i].pad)
 			return -EINVAL;
+	for (uint32_t i = 0; i < a.niov; i++) {
 		total += iov[i].len;
 		src[i] = NULL;
 		if (iov[i].len) {

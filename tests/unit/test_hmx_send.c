@@ -137,6 +137,16 @@ static void test_send_gather(void **state)
 	/* Hostile iovs: padding, the hole, past RAM, wrapping addresses. */
 	iov[1].pad = 1;
 	assert_int_equal(tg_sendv(f->a, &sv, iov, sv.niov), -EINVAL);
+	/* Every pad is checked before any range: iov 0 outside RAM loses. */
+	{
+		uint64_t gpa0 = iov[0].gpa;
+
+		iov[0].gpa = TG_HOLE_LO - 10;
+		assert_int_equal(tg_sendv(f->a, &sv, iov, sv.niov), -EINVAL);
+		iov[1].pad = 0;
+		assert_int_equal(tg_sendv(f->a, &sv, iov, sv.niov), -EFAULT);
+		iov[0].gpa = gpa0;
+	}
 	iov[1].pad = 0;
 	iov[1].gpa = TG_HOLE_LO - 10;
 	assert_int_equal(tg_sendv(f->a, &sv, iov, sv.niov), -EFAULT);
@@ -535,7 +545,21 @@ static void test_notify_bad_arguments(void **state)
 	rd.nent = 1;
 	rd.src_aport = 0x4242; /* a port the caller has no ring at */
 	memcpy(tg_ptr(f->a, at), &rd, sizeof(rd));
+	memcpy(tg_ptr(f->a, at + 8), &e, sizeof(e));
 	assert_int_equal(tg_call(f->a, &c), -EPERM);
+	/* Malformed before policy: a bad pad wins over the unowned port... */
+	e.pad = 1;
+	memcpy(tg_ptr(f->a, at + 8), &e, sizeof(e));
+	assert_int_equal(tg_call(f->a, &c), -EINVAL);
+	e.pad = 0;
+	memcpy(tg_ptr(f->a, at + 8), &e, sizeof(e));
+	/* ...and so do entries outside RAM. */
+	rd.nent = 256;
+	memcpy(tg_ptr(f->a, TG_HOLE_LO - 8), &rd, sizeof(rd));
+	c.u.notify.ring_data_gpa = TG_HOLE_LO - 8;
+	assert_int_equal(tg_call(f->a, &c), -EFAULT);
+	c.u.notify.ring_data_gpa = at;
+	rd.nent = 1;
 	rd.src_aport = HMX_PORT_ANY;
 	memcpy(tg_ptr(f->a, at), &rd, sizeof(rd));
 	e.ring.pad = 1;

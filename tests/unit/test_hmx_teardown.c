@@ -6,6 +6,7 @@
 #include "hmx/internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -339,6 +341,153 @@ static void test_lock_order_asserted(void **state)
 }
 #endif
 
+#ifdef HMX_LOCK_DEBUG
+/* The most HMX locks a signal callback saw held. */
+static _Atomic unsigned int held_in_signal;
+
+static void record_held(struct tg *g, uint32_t bits)
+{
+	unsigned int n = hmx_lockdep_held();
+
+	(void)g;
+	(void)bits;
+	if (n > atomic_load(&held_in_signal))
+		atomic_store(&held_in_signal, n);
+}
+
+/*
+ * core.h promises that the signal callback runs after every HMX lock of
+ * the operation is released: a domain's teardown signals its peers too.
+ */
+static void test_remove_signals_unlocked(void **state)
+{
+	struct hmx_host *h = host_new(NULL);
+	struct tg *a, *b;
+	struct tring t;
+
+	(void)state;
+	fw_allow_all(h);
+	a = tg_new(h, 3);
+	b = tg_new(h, 4);
+	/* b's ring names a: a's teardown kills it and tells b. */
+	assert_int_equal(tg_ring(b, 10, 3, 256, false, &t), 0);
+	tg_take_irq(b);
+	b->hook = record_held;
+	atomic_store(&held_in_signal, 0);
+	assert_int_equal(hmx_domain_remove(h, 3), 0);
+	assert_true(tg_take_irq(b) & HMX_IRQ_PEER_GONE);
+	assert_int_equal(atomic_load(&held_in_signal), 0);
+	tg_free(a);
+	tg_free(b);
+	hmx_host_destroy(h);
+}
+
+struct race {
+	struct hmx_host *h;
+	struct hmx_sendv req; /* in the sender's memory: 32 bytes to b:10 */
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	bool alive_checked, removed;
+};
+
+static struct race race;
+
+/*
+ * In the sender, after it saw its domain alive: let the teardown run now,
+ * and wait for it (up to 300 ms: a correct teardown waits for our ring
+ * lock, so it cannot finish before we store the wait).
+ */
+static void race_hold_open(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 300 * 1000000l;
+	if (until.tv_nsec >= 1000000000l) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000l;
+	}
+	pthread_mutex_lock(&race.m);
+	race.alive_checked = true;
+	pthread_cond_broadcast(&race.cv);
+	while (!race.removed &&
+	       pthread_cond_timedwait(&race.cv, &race.m, &until) == 0)
+		;
+	pthread_mutex_unlock(&race.m);
+}
+
+static void *race_sender(void *arg)
+{
+	(void)arg;
+	hmx_sendv(race.h, 5, &race.req); /* the ring is full: a wait */
+	return NULL;
+}
+
+/*
+ * A sender's wait stored while its domain is torn down must not survive
+ * the teardown: a new domain that reuses the domid would be woken for a
+ * ring it never sent to. The race window is held open by a lock_debug
+ * hook, so this fails every time without the fix.
+ */
+static void test_no_stale_wait_after_teardown(void **state)
+{
+	struct hmx_host *h = host_new(NULL);
+	uint8_t fill[224] = { 0 }, buf[256];
+	struct tring rb, t;
+	struct tg *a, *b, *s, *s2;
+	pthread_t th;
+
+	(void)state;
+	fw_allow_all(h);
+	a = tg_new(h, 3);
+	b = tg_new(h, 4);
+	s = tg_new(h, 5);
+	assert_int_equal(tg_ring(a, 1, ANYD, 48, false, &t), 0);
+	assert_int_equal(tg_ring(s, 1, ANYD, 48, false, &t), 0);
+	/* One 224-byte message fills it: any other send waits. */
+	assert_int_equal(tg_ring(b, 10, ANYD, 256, false, &rb), 0);
+	assert_int_equal(tg_send(a, 1, 4, 10, 0, fill, sizeof(fill)),
+			 (int)sizeof(fill));
+	{
+		struct hmx_iov iov = { .gpa = tg_alloc(s, 32, 16), .len = 32 };
+		uint64_t at = tg_alloc(s, sizeof(iov), 16);
+
+		memcpy(tg_ptr(s, at), &iov, sizeof(iov));
+		race.req = (struct hmx_sendv){ .src.aport = 1,
+					       .dst.domid = 4,
+					       .dst.aport = 10,
+					       .iov_gpa = at,
+					       .niov = 1 };
+	}
+	race.h = h;
+	pthread_mutex_init(&race.m, NULL);
+	pthread_cond_init(&race.cv, NULL);
+	hmx_race_after_alive_check = race_hold_open;
+	assert_int_equal(pthread_create(&th, NULL, race_sender, NULL), 0);
+	pthread_mutex_lock(&race.m);
+	while (!race.alive_checked)
+		pthread_cond_wait(&race.cv, &race.m);
+	pthread_mutex_unlock(&race.m);
+	assert_int_equal(hmx_domain_remove(h, 5), 0);
+	pthread_mutex_lock(&race.m);
+	race.removed = true;
+	pthread_cond_broadcast(&race.cv);
+	pthread_mutex_unlock(&race.m);
+	pthread_join(th, NULL);
+	hmx_race_after_alive_check = NULL;
+	tg_free(s);
+	/* The domid comes back; b drains and notifies. */
+	s2 = tg_new(h, 5);
+	assert_true(tring_recv(&rb, NULL, buf, sizeof(buf)) > 0);
+	assert_int_equal(tg_notify(b, NULL, 0), 0);
+	assert_false(tg_take_irq(s2) & HMX_IRQ_SPACE);
+	tg_free(s2);
+	tg_free(a);
+	tg_free(b);
+	hmx_host_destroy(h);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +497,9 @@ int main(void)
 		cmocka_unit_test(test_host_domain),
 		cmocka_unit_test(test_arena),
 #ifdef HMX_LOCK_DEBUG
+		/* Both need lock_debug: its lock count and its race hook. */
+		cmocka_unit_test(test_no_stale_wait_after_teardown),
+		cmocka_unit_test(test_remove_signals_unlocked),
 		cmocka_unit_test(test_lock_order_asserted),
 #endif
 	};
