@@ -69,6 +69,11 @@ struct svc_selector {
 	char name[VM_NAME_MAX + 1]; /* tag, template or VM name */
 };
 
+struct svc_vm;
+/* Does the selector match this running VM (a source, or a target by name)? */
+bool svc_selector_matches_vm(const struct svc_selector *s,
+			     const struct svc_vm *vm);
+
 struct svc_rule {
 	char service[SVC_NAME_MAX + 1]; /* "*" for any */
 	enum svc_arg_match arg_match;

@@ -23,9 +23,8 @@ static bool has_tag(const struct svc_vm *vm, const char *tag)
 	return false;
 }
 
-/* Matches a known VM (a source, or a target named by VM name). */
-static bool sel_matches_vm(const struct svc_selector *s,
-			   const struct svc_vm *vm)
+bool svc_selector_matches_vm(const struct svc_selector *s,
+			     const struct svc_vm *vm)
 {
 	switch (s->kind) {
 	case SVC_SEL_ANYVM:
@@ -62,7 +61,7 @@ static bool sel_matches_target(const struct svc_selector *s,
 		       !strcmp(s->name, target + 8);
 	vm = find_vm(w, target);
 	if (vm)
-		return sel_matches_vm(s, vm);
+		return svc_selector_matches_vm(s, vm);
 	return s->kind == SVC_SEL_NAME && !strcmp(s->name, target);
 }
 
@@ -86,7 +85,8 @@ static bool rule_matches(const struct svc_rule *r, const struct svc_world *w,
 			 const char *target)
 {
 	return (!strcmp(r->service, "*") || !strcmp(r->service, c->service)) &&
-	       arg_matches(r, c->arg) && sel_matches_vm(&r->source, src) &&
+	       arg_matches(r, c->arg) &&
+	       svc_selector_matches_vm(&r->source, src) &&
 	       sel_matches_target(&r->target, w, target);
 }
 

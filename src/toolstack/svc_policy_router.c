@@ -4,29 +4,6 @@
 
 #include <string.h>
 
-static bool matches(const struct svc_selector *s, const struct svc_vm *vm)
-{
-	switch (s->kind) {
-	case SVC_SEL_ANYVM:
-		return true;
-	case SVC_SEL_TYPE:
-		return vm->role == s->role;
-	case SVC_SEL_TAG:
-		for (size_t i = 0; i < vm->ntags; i++)
-			if (!strcmp(vm->tags[i], s->name))
-				return true;
-		return false;
-	case SVC_SEL_DISPVM:
-		return vm->disposable;
-	case SVC_SEL_DISPVM_OF:
-		return vm->disposable && vm->template_name &&
-		       !strcmp(vm->template_name, s->name);
-	case SVC_SEL_NAME:
-		break;
-	}
-	return !strcmp(vm->name, s->name);
-}
-
 static bool handles(const struct svc_rule *r, const struct svc_vm *vm)
 {
 	if (r->redirect[0])
@@ -34,7 +11,7 @@ static bool handles(const struct svc_rule *r, const struct svc_vm *vm)
 		       (!strncmp(r->redirect, "@dispvm:", 8) &&
 			vm->disposable && vm->template_name &&
 			!strcmp(vm->template_name, r->redirect + 8));
-	return matches(&r->target, vm);
+	return svc_selector_matches_vm(&r->target, vm);
 }
 
 void svc_policy_router_needs(const struct svc_policy *pol,
@@ -51,7 +28,7 @@ void svc_policy_router_needs(const struct svc_policy *pol,
 
 			if (r->action == SVC_DENY)
 				continue;
-			if (matches(&r->source, vm))
+			if (svc_selector_matches_vm(&r->source, vm))
 				add |= SVC_ROUTER_CALLER;
 			if (handles(r, vm))
 				add |= SVC_ROUTER_HANDLER;

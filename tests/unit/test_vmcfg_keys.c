@@ -417,8 +417,9 @@ static void test_tags(void **state)
 	cfg = parse_with("tags = [ 'aaaaaaaaaabbbbbbbbbbccccccccccd' ]\n");
 	assert_int_equal(strlen(cfg->tags[0]), VMCFG_TAG_MAX);
 	vmcfg_free(cfg);
-	parse_with_fails("tags = [ 'aaaaaaaaaabbbbbbbbbbccccccccccdd' ]\n", 4, 10,
-			 "tags[0]: \"aaaaaaaaaabbbbbbbbbbccccccccccdd\": a tag is 1..31 bytes");
+	parse_with_fails(
+		"tags = [ 'aaaaaaaaaabbbbbbbbbbccccccccccdd' ]\n", 4, 10,
+		"tags[0]: \"aaaaaaaaaabbbbbbbbbbccccccccccdd\": a tag is 1..31 bytes");
 	parse_with_fails("tags = [ 'ok', 'no way' ]\n", 4, 16,
 			 "tags[1]: \"no way\": a tag is");
 	parse_with_fails("tags = [ '' ]\n", 4, 10, "tags[0]: \"\": a tag is");
@@ -426,8 +427,8 @@ static void test_tags(void **state)
 			 "tags[2]: \"w\" is already tags[0]");
 	parse_with_fails("tags = 'work'\n", 4, 8, "tags: expected a list");
 	parse_with_fails("tags = [ 'a','b','c','d','e','f','g','h','i','j','k',"
-			 "'l','m','n','o','p','q' ]\n", 4, 74,
-			 "tags: expected at most 16 entries");
+			 "'l','m','n','o','p','q' ]\n",
+			 4, 74, "tags: expected at most 16 entries");
 }
 
 /* xl's on_crash: destroy or restart; the default follows the role. */
