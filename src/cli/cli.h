@@ -60,6 +60,7 @@ int cmd_list(int argc, char **argv);
 int cmd_block_list(int argc, char **argv);
 int cmd_network_list(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
+int cmd_tpm(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);

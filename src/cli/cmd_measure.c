@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bulkhead measure: a running VM's measurement log (docs/measured-launch.md)
- * as a table, as JSON, or as the TCG binary log itself for tpm2_eventlog.
+ * bulkhead measure: a running VM's measurement log, or with --host the
+ * host's (docs/measured-launch.md), as a table, as JSON, or as the TCG
+ * binary log itself for tpm2_eventlog.
  * The daemon decodes the log and replays the PCR; --eventlog gets the
  * file as a descriptor, so reading it needs no access to the state
  * directory.
@@ -52,15 +53,19 @@ static int copy_out(int fd)
 	return EXIT_OK;
 }
 
+/* name NULL: the host's log. */
 static int eventlog(const char *name)
 {
 	struct json_object *args = json_object_new_object(), *reply;
 	int fds[MSG_MAX_FDS], r;
 	size_t nfds = 0;
 
-	json_object_object_add(args, "name", json_object_new_string(name));
+	if (name)
+		json_object_object_add(args, "name",
+				       json_object_new_string(name));
 	json_object_object_add(args, "eventlog", json_object_new_boolean(true));
-	r = cli_call("vm.measure", args, NULL, 0, &reply, fds, &nfds);
+	r = cli_call(name ? "vm.measure" : "host.measure", args, NULL, 0,
+		     &reply, fds, &nfds);
 	if (r != EXIT_OK)
 		return r;
 	if (nfds < 1 || jget_int(reply, "eventlog_fd", -1) != 0) {
@@ -75,6 +80,54 @@ static int eventlog(const char *name)
 	return r;
 }
 
+static void print_events(struct json_object *ev, size_t n, int width)
+{
+	printf("%3s  %3s  %-12s  %-*s  %-64s  %s\n", "#", "PCR", "TYPE", width,
+	       "WHAT", "SHA-256", "MEASURED");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(ev, i);
+		const char *detail = jget_str(e, "detail") ?: "";
+
+		printf("%3d  %3d  %-12s  %-*s  %-64s  %s\n",
+		       (int)jget_int(e, "index", 0), (int)jget_int(e, "pcr", 0),
+		       jget_str(e, "type") ?: "?", width,
+		       jget_str(e, "what") ?: "?", jget_str(e, "sha256") ?: "?",
+		       detail[0] ? detail : "(empty)");
+	}
+}
+
+/* The host's log, then how it stands with the TPM. */
+static void print_host(struct json_object *reply)
+{
+	struct json_object *ev = jget(reply, "events", json_type_array);
+	struct json_object *tpm = jget(reply, "tpm", json_type_object);
+	size_t n = ev ? json_object_array_length(ev) : 0;
+	int from = (int)jget_int(reply, "current_from", 1);
+
+	printf("Host: %zu measurement%s in %s\n", n, n == 1 ? "" : "s",
+	       jget_str(reply, "log") ?: "?");
+	print_events(ev, n, 13);
+	if (from > 1)
+		printf("(events 1 to %d are an earlier start's since the TPM's reset; this bulkheadd's start at %d)\n",
+		       from - 1, from);
+	printf("PCR %d replayed from zero: sha256:%s\n",
+	       (int)jget_int(reply, "pcr", 0),
+	       jget_str(reply, "pcr_sha256") ?: "?");
+	if (!tpm)
+		printf("No TPM: the log is the whole record (bulkheadd --tpm)\n");
+	else if (jget_str(tpm, "error"))
+		printf("TPM %s: %s\n", jget_str(tpm, "tcti") ?: "?",
+		       jget_str(tpm, "error"));
+	else
+		printf("TPM %s: PCR %d is sha256:%s (%s)\n",
+		       jget_str(tpm, "tcti") ?: "?",
+		       (int)jget_int(reply, "pcr", 0),
+		       jget_str(tpm, "pcr_sha256") ?: "?",
+		       jget_bool(tpm, "matches", false) ?
+			       "the log's replay" :
+			       "NOT the log's replay: something else extended it");
+}
+
 static void print_table(struct json_object *reply)
 {
 	struct json_object *ev = jget(reply, "events", json_type_array);
@@ -83,21 +136,17 @@ static void print_table(struct json_object *reply)
 	printf("VM %s (domid %d): %zu measurement%s in %s\n",
 	       jget_str(reply, "name") ?: "?", (int)jget_int(reply, "domid", 0),
 	       n, n == 1 ? "" : "s", jget_str(reply, "log") ?: "?");
-	printf("%3s  %3s  %-12s  %-7s  %-64s  %s\n", "#", "PCR", "TYPE", "WHAT",
-	       "SHA-256", "MEASURED");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(ev, i);
-		const char *detail = jget_str(e, "detail") ?: "";
+	struct json_object *tpm = jget(reply, "tpm", json_type_object);
 
-		printf("%3d  %3d  %-12s  %-7s  %-64s  %s\n",
-		       (int)jget_int(e, "index", 0), (int)jget_int(e, "pcr", 0),
-		       jget_str(e, "type") ?: "?", jget_str(e, "what") ?: "?",
-		       jget_str(e, "sha256") ?: "?",
-		       detail[0] ? detail : "(empty)");
-	}
+	print_events(ev, n, 7);
 	printf("PCR %d replayed from zero: sha256:%s\n",
 	       (int)jget_int(reply, "pcr", 0),
 	       jget_str(reply, "pcr_sha256") ?: "?");
+	if (tpm && jget_str(tpm, "pcr_sha256"))
+		printf("TPM %s: PCR %d is sha256:%s (every VM launch since its reset)\n",
+		       jget_str(tpm, "tcti") ?: "?",
+		       (int)jget_int(reply, "pcr", 0),
+		       jget_str(tpm, "pcr_sha256"));
 	if (!jget_bool(reply, "complete", false))
 		printf("(not complete: the rules are measured right before the VM's first instruction)\n");
 }
@@ -107,16 +156,17 @@ int cmd_measure(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "eventlog", no_argument, NULL, 'e' },
+		{ "host", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct json_object *args, *reply;
-	bool json = false, binary = false;
+	bool json = false, binary = false, host = false;
 	int c, r;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jeh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jeHh", lo, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(cli_verb(argv[0])->usage, stdout);
 			return EXIT_OK;
@@ -125,12 +175,16 @@ int cmd_measure(int argc, char **argv)
 			json = true;
 		else if (c == 'e')
 			binary = true;
+		else if (c == 'H')
+			host = true;
 		else
 			return cli_usage_err(argv[0], "unknown option \"%s\"",
 					     argv[optind - 1]);
 	}
-	if (argc - optind != 1)
+	if (!host && argc - optind != 1)
 		return cli_usage_err(argv[0], "expected one VM name");
+	if (host && argc != optind)
+		return cli_usage_err(argv[0], "--host takes no VM name");
 	if (json && binary)
 		return cli_usage_err(
 			argv[0], "--json and --eventlog exclude each other");
@@ -138,13 +192,15 @@ int cmd_measure(int argc, char **argv)
 		return cli_usage_err(
 			argv[0],
 			"--eventlog writes the binary log: redirect it (> FILE, or tpm2_eventlog <(bulkhead measure --eventlog %s))",
-			argv[optind]);
+			host ? "--host" : argv[optind]);
 	if (binary)
-		return eventlog(argv[optind]);
+		return eventlog(host ? NULL : argv[optind]);
 	args = json_object_new_object();
-	json_object_object_add(args, "name",
-			       json_object_new_string(argv[optind]));
-	r = cli_call("vm.measure", args, NULL, 0, &reply, NULL, NULL);
+	if (!host)
+		json_object_object_add(args, "name",
+				       json_object_new_string(argv[optind]));
+	r = cli_call(host ? "host.measure" : "vm.measure", args, NULL, 0,
+		     &reply, NULL, NULL);
 	if (r != EXIT_OK)
 		return r;
 	if (json) {
@@ -153,6 +209,8 @@ int cmd_measure(int argc, char **argv)
 		puts(json_object_to_json_string_ext(
 			reply, JSON_C_TO_STRING_PRETTY |
 				       JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (host) {
+		print_host(reply);
 	} else {
 		print_table(reply);
 	}

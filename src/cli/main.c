@@ -55,6 +55,7 @@ const struct verb cli_verbs[] = {
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
 	{ "measure", cmd_measure, "show what was measured when a VM started",
 	  "usage: bulkhead measure [--json | --eventlog] NAME\n"
+	  "       bulkhead measure --host [--json | --eventlog]\n"
 	  "\n"
 	  "Prints the measurement log of VM NAME's running instance, taken\n"
 	  "before its first instruction (docs/measured-launch.md): per event its\n"
@@ -65,7 +66,21 @@ const struct verb cli_verbs[] = {
 	  "\n"
 	  "  -j, --json       print the daemon's JSON instead of a table\n"
 	  "  -e, --eventlog   write the binary log to standard output (not a\n"
-	  "                   terminal): tpm2_eventlog <(bulkhead measure -e NAME)\n" COMMON },
+	  "                   terminal): tpm2_eventlog <(bulkhead measure -e NAME)\n"
+	  "  -H, --host       the host's log instead: what bulkheadd measured at\n"
+	  "                   its start (bulkheadd, bulkhead-hv, bulkhead-blk,\n"
+	  "                   bulkhead-net, its settings, the policy files) into\n"
+	  "                   PCR 13, and the TPM's value of that PCR\n" COMMON },
+	{ "tpm", cmd_tpm, "show the TPM bulkheadd uses",
+	  "usage: bulkhead tpm status [--json]\n"
+	  "\n"
+	  "Shows the TPM bulkheadd extends measurements into (bulkheadd --tpm,\n"
+	  "docs/measured-launch.md): its TCTI and manufacturer, PCR 13 (the\n"
+	  "host's measurements) and PCR 23 (VM launches), its dictionary-attack\n"
+	  "state (lockout counter, limit, interval) and the transient objects\n"
+	  "and sessions loaded in it. Without a TPM it says so and exits 6.\n"
+	  "\n"
+	  "  -j, --json       print the daemon's JSON instead\n" COMMON },
 	{ "console", cmd_console, "attach to a VM's serial console",
 	  "usage: bulkhead console [--no-history] NAME\n"
 	  "\n"

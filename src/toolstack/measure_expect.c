@@ -10,9 +10,18 @@
 #include <string.h>
 
 static const char *const names[MEASURE_WHAT_COUNT] = {
-	[MEASURE_KERNEL] = "kernel",   [MEASURE_INITRD] = "initrd",
-	[MEASURE_CMDLINE] = "cmdline", [MEASURE_CONFIG] = "config",
-	[MEASURE_RULES] = "rules",     [MEASURE_DISK] = "disk",
+	[MEASURE_KERNEL] = "kernel",
+	[MEASURE_INITRD] = "initrd",
+	[MEASURE_CMDLINE] = "cmdline",
+	[MEASURE_CONFIG] = "config",
+	[MEASURE_RULES] = "rules",
+	[MEASURE_DISK] = "disk",
+	[MEASURE_HOST_DAEMON] = "bulkheadd",
+	[MEASURE_HOST_HV] = "bulkhead-hv",
+	[MEASURE_HOST_BLK] = "bulkhead-blk",
+	[MEASURE_HOST_NET] = "bulkhead-net",
+	[MEASURE_HOST_CONFIG] = "daemon-config",
+	[MEASURE_HOST_POLICY] = "policy",
 };
 
 const char *measure_what_name(enum measure_what what)

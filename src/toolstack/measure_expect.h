@@ -18,7 +18,12 @@
 
 #define MEASURE_SHA256_BYTES 32u
 
-/* What an event of the log measured; the order is the log's order. */
+/*
+ * What an event of a log measured. A VM's log: kernel to disk, in the
+ * log's order. The host's (bulkheadd's own, docs/measured-launch.md,
+ * "Host measurements"): the programs, the daemon's configuration, the
+ * policy files; each name is the component a mismatch names.
+ */
 enum measure_what {
 	MEASURE_KERNEL,
 	MEASURE_INITRD,
@@ -26,12 +31,21 @@ enum measure_what {
 	MEASURE_CONFIG,
 	MEASURE_RULES,
 	MEASURE_DISK,
+	MEASURE_HOST_DAEMON, /* "bulkheadd": /proc/self/exe */
+	MEASURE_HOST_HV, /* "bulkhead-hv" */
+	MEASURE_HOST_BLK, /* "bulkhead-blk" */
+	MEASURE_HOST_NET, /* "bulkhead-net" */
+	MEASURE_HOST_CONFIG, /* "daemon-config": its canonical form */
+	MEASURE_HOST_POLICY, /* "policy": one *.svcpolicy file */
 };
-#define MEASURE_WHAT_COUNT 6u
+#define MEASURE_WHAT_COUNT 12u
+#define MEASURE_HOST_FIRST MEASURE_HOST_DAEMON
 /* kernel .. rules: what measure_expect can pin (a disk has verify=). */
 #define MEASURE_PINNABLE 5u
 
-/* "kernel", "initrd", "cmdline", "config", "rules", "disk"; NULL if none. */
+/* "kernel", "initrd", "cmdline", "config", "rules", "disk", "bulkheadd",
+ * "bulkhead-hv", "bulkhead-blk", "bulkhead-net", "daemon-config",
+ * "policy"; NULL if none. */
 const char *measure_what_name(enum measure_what what);
 
 /* The digests a definition pins; set[w] says whether w is pinned. */

@@ -21,6 +21,11 @@
 /* TCG_PCClientTaggedEvent's taggedEventID and taggedEventDataSize. */
 #define TAG_FIXED (4 + 4)
 
+unsigned int measure_what_pcr(enum measure_what what)
+{
+	return what >= MEASURE_HOST_FIRST ? MEASURE_HOST_PCR : MEASURE_LOG_PCR;
+}
+
 int measure_sha256(const void *p, size_t n, uint8_t out[MEASURE_SHA256_BYTES])
 {
 	unsigned int len = MEASURE_SHA256_BYTES;
@@ -176,7 +181,7 @@ int measure_log_encode(const struct measure_log *log, uint8_t **out,
 		size_t dlen = data_len(ev), nlen = strlen(name);
 		uint8_t *p = b + at;
 
-		le32(p, MEASURE_LOG_PCR);
+		le32(p, measure_what_pcr(ev->what));
 		le32(p + 4, TCG_EV_EVENT_TAG);
 		le32(p + 8, 1); /* digest count */
 		le16(p + 12, TCG_ALG_SHA256);
@@ -228,12 +233,13 @@ static int decode_event(const uint8_t *p, size_t n, size_t index,
 
 	if (n < EVENT_FIXED + TAG_FIXED)
 		return bad(err, errlen, "event %zu: truncated", index);
-	if (rd32(p) != MEASURE_LOG_PCR || rd32(p + 4) != TCG_EV_EVENT_TAG ||
-	    rd32(p + 8) != 1 || rd16(p + 12) != TCG_ALG_SHA256)
+	if ((rd32(p) != MEASURE_LOG_PCR && rd32(p) != MEASURE_HOST_PCR) ||
+	    rd32(p + 4) != TCG_EV_EVENT_TAG || rd32(p + 8) != 1 ||
+	    rd16(p + 12) != TCG_ALG_SHA256)
 		return bad(
 			err, errlen,
-			"event %zu: not a Bulkhead event (PCR %u, EV_EVENT_TAG, one SHA-256 digest)",
-			index, MEASURE_LOG_PCR);
+			"event %zu: not a Bulkhead event (PCR %u or %u, EV_EVENT_TAG, one SHA-256 digest)",
+			index, MEASURE_LOG_PCR, MEASURE_HOST_PCR);
 	memcpy(digest, p + 14, MEASURE_SHA256_BYTES);
 	size = rd32(p + 14 + MEASURE_SHA256_BYTES);
 	if (size < TAG_FIXED || size > n - EVENT_FIXED)
@@ -253,6 +259,11 @@ static int decode_event(const uint8_t *p, size_t n, size_t index,
 			   "event %zu: tagged data size %u, event size %u",
 			   index, dlen, size);
 	what = (enum measure_what)(tag - MEASURE_TAG_BASE - 1);
+	if (rd32(p - EVENT_FIXED) != measure_what_pcr(what))
+		return bad(err, errlen,
+			   "event %zu: a %s event names PCR %u, not %u", index,
+			   measure_what_name(what), rd32(p - EVENT_FIXED),
+			   measure_what_pcr(what));
 	name = measure_what_name(what);
 	nlen = strlen(name);
 	data = (const char *)p + TAG_FIXED;

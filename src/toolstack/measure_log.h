@@ -6,7 +6,8 @@
  *
  *   - a TCG_PCClientPCREvent header: PCR 0, EV_NO_ACTION, 20 zero bytes,
  *     the "Spec ID Event03" structure naming one algorithm, SHA-256;
- *   - one TCG_PCR_EVENT2 per measurement: PCR MEASURE_LOG_PCR,
+ *   - one TCG_PCR_EVENT2 per measurement: PCR MEASURE_LOG_PCR (a VM's
+ *     events) or MEASURE_HOST_PCR (the host's, measure_what_pcr()),
  *     EV_EVENT_TAG, one SHA-256 digest, and as event data a
  *     TCG_PCClientTaggedEvent whose ID says what was measured
  *     (MEASURE_TAG_BASE + enum measure_what) and whose data names it,
@@ -25,6 +26,11 @@
 
 /* The PCR every VM event names: PC Client's "application support" PCR. */
 #define MEASURE_LOG_PCR 23u
+/* The PCR the host's events name (docs/measured-launch.md, "Why PCR 13"). */
+#define MEASURE_HOST_PCR 13u
+
+/* The PCR an event of this kind is extended into: a VM's or the host's. */
+unsigned int measure_what_pcr(enum measure_what what);
 
 /* TCG PC Client event types and algorithm IDs used here. */
 #define TCG_EV_NO_ACTION 0x00000003u
@@ -73,7 +79,8 @@ int measure_log_decode(const uint8_t *buf, size_t len, struct measure_log *out,
 		       char *err, size_t errlen);
 
 /*
- * The PCR after the log's extends, from 32 zero bytes:
+ * The PCR after the log's extends, from 32 zero bytes (a log's events all
+ * name one PCR: a VM's log, or the host's):
  * pcr = SHA-256(pcr || digest) for each event in order. Returns 0, or
  * -ENOMEM if OpenSSL could not hash.
  */

@@ -166,7 +166,7 @@ int tpm_get_info(struct tpm *t, struct tpm_info *info, struct tpm_err *e);
 
 /*
  * For tests: called inside tpm_unseal between the policy and the unseal,
- * on the first attempt only (e.g. to extend a PCR and so provoke
+ * on each attempt (e.g. to extend a PCR and so provoke
  * TPM_RC_PCR_CHANGED). NULL removes it.
  */
 void tpm_set_unseal_hook(struct tpm *t, void (*fn)(struct tpm *t, void *ctx),

@@ -214,7 +214,7 @@ static void name_changed(struct tpm *t, const struct tpm_pcr_values *sealed,
 
 /* One attempt: policy session, PolicyPCR, unseal. */
 static int unseal_once(struct tpm *t, ESYS_TR primary, ESYS_TR obj,
-		       const struct tpm_sealed *sealed, bool first,
+		       const struct tpm_sealed *sealed,
 		       uint8_t secret[TPM_SECRET_BYTES], struct tpm_err *e)
 {
 	TPM2B_SENSITIVE_DATA *out = NULL;
@@ -227,7 +227,7 @@ static int unseal_once(struct tpm *t, ESYS_TR primary, ESYS_TR obj,
 			  e) ||
 	    policy_pcr(t, s, &sealed->pcrs, false, e))
 		goto out;
-	if (first && t->unseal_hook)
+	if (t->unseal_hook)
 		t->unseal_hook(t, t->unseal_hook_ctx);
 	rc = Esys_Unseal(t->esys, obj, s, ESYS_TR_NONE, ESYS_TR_NONE, &out);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -271,10 +271,10 @@ int tpm_unseal(struct tpm *t, const uint8_t *blob, size_t len,
 			"loading the sealed object (sealed by another TPM, or its owner hierarchy was cleared?)");
 		goto out;
 	}
-	r = unseal_once(t, primary, obj, &sealed, true, secret, e);
+	r = unseal_once(t, primary, obj, &sealed, secret, e);
 	/* A PCR extended between the policy and the unseal: once more. */
 	if (r && e->status == BH_TPM_E_PCR_CHANGED)
-		r = unseal_once(t, primary, obj, &sealed, false, secret, e);
+		r = unseal_once(t, primary, obj, &sealed, secret, e);
 	if (r && e->status == BH_TPM_E_MEASUREMENT)
 		name_changed(t, &sealed.pcrs, e);
 out:

@@ -21,7 +21,7 @@ HMX_PEER = BUILD_DIR / "tests" / "integration" / "hmx-peer.elf"
 class Toolstack:
     """A bulkheadd with its own state and config directories."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, tpm="none"):
         for p in (BULKHEADD, BULKHEAD, HV, MINIGUEST, HMX_PEER):
             if not p.exists():
                 raise RuntimeError(f"{p} is not built")
@@ -30,7 +30,9 @@ class Toolstack:
         self.config = self.workdir / "vms"
         self.config.mkdir(exist_ok=True)
         self.daemon_log = self.workdir / "bulkheadd.log"
-        self.env = dict(os.environ, BULKHEAD_STATE_DIR=str(self.state))
+        # No test touches a TPM it did not start (test_tpm's swtpm).
+        self.env = dict(os.environ, BULKHEAD_STATE_DIR=str(self.state),
+                        BULKHEAD_TPM=tpm)
         self.proc = None
 
     def start(self, *args):

@@ -25,7 +25,7 @@
 static int usage(void)
 {
 	fputs("usage: bh-tpm-tool [--tcti SPEC] seal PCRS SECRET BLOB | seal-to BLOB SECRET PCR=HEX... |\n"
-	      "  unseal BLOB | unseal-race BLOB PCR | blob-pcrs BLOB | pcr-read PCR |\n"
+	      "  unseal BLOB | unseal-race BLOB PCR TIMES | blob-pcrs BLOB | pcr-read PCR |\n"
 	      "  pcr-extend PCR HEX | chain START DIGEST... | policy PCR=HEX... |\n"
 	      "  cycles N PCRS | info | counter-define INDEX | counter-read INDEX |\n"
 	      "  counter-inc INDEX | anchor-advance INDEX VALUE\n",
@@ -119,6 +119,7 @@ static void print32(const uint8_t v[TPM_SHA256_BYTES])
 
 struct race {
 	unsigned int pcr;
+	int times; /* attempts to race */
 	int done;
 };
 
@@ -130,7 +131,7 @@ static void race_hook(struct tpm *t, void *ctx)
 	uint8_t d[TPM_SHA256_BYTES] = { 0x42 };
 	struct tpm_err e;
 
-	if (!tpm_pcr_extend(t, r->pcr, d, &e))
+	if (r->done < r->times && !tpm_pcr_extend(t, r->pcr, d, &e))
 		r->done++;
 }
 
@@ -277,8 +278,9 @@ static int run(struct tpm *t, int argc, char **argv)
 	}
 	if (!strcmp(c, "unseal") && argc == 2)
 		return cmd_unseal(t, argv[1], NULL);
-	if (!strcmp(c, "unseal-race") && argc == 3) {
-		struct race race = { .pcr = (unsigned int)atoi(argv[2]) };
+	if (!strcmp(c, "unseal-race") && argc == 4) {
+		struct race race = { .pcr = (unsigned int)atoi(argv[2]),
+				     .times = atoi(argv[3]) };
 
 		return cmd_unseal(t, argv[1], &race);
 	}

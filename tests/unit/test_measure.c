@@ -321,7 +321,9 @@ static void test_decode_refusals(void **state)
 	refused(77, 0x04, "not a Bulkhead event"); /* SHA-1 */
 	refused(111, 0xff, "does not fit"); /* eventSize */
 	refused(111, 0x07, "does not fit"); /* smaller than a tag */
-	refused(115, 0x07, "unknown tagged event ID"); /* what 6 */
+	refused(115, 0x0d, "unknown tagged event ID"); /* what 12 */
+	/* A host event (bulkheadd's tag, 7) in PCR 23: not as written. */
+	refused(115, 0x07, "a bulkheadd event names PCR 23, not 13");
 	refused(115, 0x00, "unknown tagged event ID");
 	refused(118, 0x43, "unknown tagged event ID"); /* not "BH" */
 	refused(119, 0x08, "tagged data size"); /* 8, event has 9 */
@@ -347,7 +349,9 @@ static void test_add_refusals(void **state)
 	assert_int_equal(measure_log_add(&log, MEASURE_KERNEL, D1,
 					 "\xed\xa0\x80"),
 			 -EINVAL); /* a surrogate */
-	assert_int_equal(measure_log_add(&log, (enum measure_what)6, D1, "x"),
+	assert_int_equal(measure_log_add(&log,
+					 (enum measure_what)MEASURE_WHAT_COUNT,
+					 D1, "x"),
 			 -EINVAL);
 	memset(long_detail, 'x', sizeof(long_detail) - 1);
 	long_detail[sizeof(long_detail) - 1] = '\0';

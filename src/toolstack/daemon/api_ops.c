@@ -15,6 +15,8 @@
 #include "toolstack/daemon/disks.h"
 #include "toolstack/daemon/nics.h"
 #include "toolstack/daemon/measure_launch.h"
+#include "toolstack/daemon/host_launch.h"
+#include "toolstack/daemon/tpm_use.h"
 #include "toolstack/jget.h"
 #include "toolstack/vmcfg.h"
 #include "util/log.h"
@@ -611,6 +613,10 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 		op_logs(&rq);
 	else if (!strcmp(op, "vm.measure"))
 		api_vm_measure(d, c, rq.id, o);
+	else if (!strcmp(op, "host.measure"))
+		api_host_measure(d, c, rq.id, o);
+	else if (!strcmp(op, "tpm.status"))
+		api_tpm_status(d, c, rq.id, o);
 	else if (!strcmp(op, "vm.network"))
 		api_vm_network(d, c, rq.id, o);
 	else if (!strcmp(op, "policy.show"))

@@ -20,6 +20,7 @@ struct policy_vif;
 struct vif_inst;
 struct api_client;
 struct waiter;
+struct tpm;
 
 /* Error classes the API reports; the CLI maps them to exit codes. */
 enum bhd_err {
@@ -49,6 +50,11 @@ struct bhd {
 	char *net_path; /* bulkhead-net, absolute */
 	char *overlay_dir; /* temporary disks' overlays (unnamed files) */
 	uint32_t devmodel_uid_base; /* device models run as base + k */
+	/* --tpm: "auto" (NULL), "none" or a TCTI string (tpm_use.h). */
+	char *tpm_spec;
+	struct tpm *tpm; /* NULL: no TPM; the logs are the whole record */
+	char tpm_none[512]; /* why there is none */
+	size_t host_from; /* this start's first event in host.eventlog */
 	int dm_epfd; /* device models' pidfds (disks.c) */
 
 	struct hvconn hv;

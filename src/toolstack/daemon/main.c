@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/host_launch.h"
+#include "toolstack/daemon/tpm_use.h"
 #include "toolstack/policy.h"
+#include "tpm/tpm.h"
 #include "util/parse.h"
 #include "util/log.h"
 
@@ -63,6 +66,13 @@ static void usage(FILE *out)
 		"                        unnamed files (default STATE-DIR/overlays;\n"
 		"                        or $BULKHEAD_OVERLAY_DIR): a file system with\n"
 		"                        room for what the guests write\n"
+		"      --tpm SPEC        the TPM measurements are extended into and\n"
+		"                        secrets sealed by: auto (default: " TPM_DEVICE_DEFAULT
+		"\n"
+		"                        if it exists, else none), none, or a TCTI\n"
+		"                        string such as swtpm:host=127.0.0.1,port=2321,\n"
+		"                        swtpm:path=SOCKET or device:/dev/tpmrm0 (or\n"
+		"                        $BULKHEAD_TPM; docs/measured-launch.md)\n"
 		"      --vsock           let VMs have vsock = on: the hypervisor is\n"
 		"                        started with --vsock, which widens its\n"
 		"                        sandbox (docs/security.md)\n"
@@ -253,6 +263,10 @@ static int setup(struct bhd *d)
 	    (d->vsock && private_dir(d->vsock_dir) < 0) ||
 	    lock_state_dir(d) < 0)
 		return -1;
+	/* Before anything of the state is trusted (the config store):
+	 * what runs is measured. */
+	if (bhd_tpm_open(d) < 0 || host_launch_measure(d) < 0)
+		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	/* The hypervisor is our child only until we restart: never wait. */
 	signal(SIGCHLD, SIG_IGN);
@@ -340,6 +354,7 @@ int main(int argc, char **argv)
 		{ "blk", required_argument, NULL, 'B' },
 		{ "net", required_argument, NULL, 'N' },
 		{ "overlay-dir", required_argument, NULL, 'O' },
+		{ "tpm", required_argument, NULL, 'T' },
 		{ "devmodel-uid-base", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -353,6 +368,9 @@ int main(int argc, char **argv)
 	const char *blk = getenv("BULKHEAD_BLK");
 	const char *net = getenv("BULKHEAD_NET");
 	const char *overlays = getenv("BULKHEAD_OVERLAY_DIR");
+	const char *tpm = getenv("BULKHEAD_TPM");
+	enum tpm_spec_kind tpm_kind;
+	struct tpm_err tpm_e;
 	enum bh_log_level level = BH_LOG_INFO;
 	uint64_t uid_base;
 	struct bhd d = { .listen_fd = -1,
@@ -384,6 +402,9 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			overlays = optarg;
+			break;
+		case 'T':
+			tpm = optarg;
 			break;
 		case 'U':
 			if (bh_parse_u64(optarg, &uid_base) || !uid_base ||
@@ -418,15 +439,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'bulkheadd --help'.\n");
 		return 2;
 	}
+	if (tpm_spec_parse(tpm, &tpm_kind, &tpm_e)) {
+		bh_err("--tpm: %s", tpm_e.msg);
+		return 2;
+	}
 	hvconn_init(&d.hv);
 	d.state_dir = abs_path(state && state[0] ? state : DEFAULT_STATE_DIR);
 	d.config_dir =
 		abs_path(config && config[0] ? config : DEFAULT_CONFIG_DIR);
 	/* A path with a slash is made absolute: the hypervisor and a later
 	 * bulkheadd may run from another directory. */
-	d.hv_path = hv && hv[0] ?
-			    (strchr(hv, '/') ? abs_path(hv) : strdup(hv)) :
-			    default_program("bulkhead-hv", BH_BUILD_HV);
+	/* Resolved now: what is measured is what runs (host_launch.h). */
+	d.hv_path = resolve_program(
+		hv && hv[0] ? (strchr(hv, '/') ? abs_path(hv) : strdup(hv)) :
+			      default_program("bulkhead-hv", BH_BUILD_HV));
+	d.tpm_spec = tpm && tpm[0] ? strdup(tpm) : NULL;
 	d.blk_path = resolve_program(
 		blk && blk[0] ?
 			(strchr(blk, '/') ? abs_path(blk) : strdup(blk)) :
@@ -463,6 +490,8 @@ int main(int argc, char **argv)
 	}
 	audit_free(&d);
 	policy_set_free(d.policy);
+	tpm_close(d.tpm);
+	free(d.tpm_spec);
 	free(d.state_dir);
 	free(d.config_dir);
 	free(d.hv_path);

@@ -15,11 +15,13 @@
 
 #include "toolstack/daemon/daemon.h"
 #include "toolstack/daemon/disks.h"
+#include "toolstack/daemon/tpm_use.h"
 #include "toolstack/jget.h"
 #include "toolstack/measure_canon.h"
 #include "toolstack/msg.h"
 #include "toolstack/policy.h"
 #include "toolstack/vmcfg.h"
+#include "tpm/tpm.h"
 #include "util/fd_write.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -237,25 +239,16 @@ nomem:
 	return -1;
 }
 
-/* Replaces the instance's log with log's bytes (temporary file, fsync,
- * rename): a reader sees the old log or the new one. */
-static int write_log(struct bhd *d, const char *name,
-		     const struct measure_log *log, char *err, size_t errlen)
+int measure_file_write(const char *path, const struct measure_log *log,
+		       char *err, size_t errlen)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	char tmp[PATH_MAX + 8];
 	uint8_t *bytes;
 	size_t len;
 	int fd, r;
 
-	snprintf(dir, sizeof(dir), "%s/measure", d->state_dir);
-	if (measure_log_path(d, name, path, sizeof(path)) ||
-	    strlen(path) + 5 > sizeof(tmp)) {
+	if (strlen(path) + 5 > sizeof(tmp)) {
 		snprintf(err, errlen, "measurement log: path too long");
-		return -1;
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "measurement log: cannot create %s: %s",
-			 dir, strerror(errno));
 		return -1;
 	}
 	if (measure_log_encode(log, &bytes, &len)) {
@@ -282,23 +275,45 @@ static int write_log(struct bhd *d, const char *name,
 	return 0;
 }
 
-/*
- * Opens and decodes the instance's log: the descriptor (offset 0) in *fdp
- * if fdp is not NULL, else closed. 0, or -1 with err set.
- */
-static int read_log(struct bhd *d, const char *name, struct measure_log *log,
-		    int *fdp, char *err, size_t errlen)
+/* <state>/measure, 0700. 0, or -1 with err set. */
+static int measure_dir(struct bhd *d, char *err, size_t errlen)
 {
-	char path[PATH_MAX], why[200];
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	struct stat st;
-	int fd;
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/measure", d->state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "measurement log: cannot create %s: %s",
+			 dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Replaces the instance's log with log's bytes (temporary file, fsync,
+ * rename): a reader sees the old log or the new one. */
+static int write_log(struct bhd *d, const char *name,
+		     const struct measure_log *log, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
 
 	if (measure_log_path(d, name, path, sizeof(path))) {
 		snprintf(err, errlen, "measurement log: path too long");
 		return -1;
 	}
+	if (measure_dir(d, err, errlen))
+		return -1;
+	return measure_file_write(path, log, err, errlen);
+}
+
+int measure_file_read(const char *path, struct measure_log *log, int *fdp,
+		      char *err, size_t errlen)
+{
+	char why[200];
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	struct stat st;
+	int fd;
+
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
 		snprintf(err, errlen, "no measurement log %s: %s", path,
@@ -346,6 +361,19 @@ fail:
 	return -1;
 }
 
+/* measure_file_read() of the instance's log. */
+static int read_log(struct bhd *d, const char *name, struct measure_log *log,
+		    int *fdp, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (measure_log_path(d, name, path, sizeof(path))) {
+		snprintf(err, errlen, "measurement log: path too long");
+		return -1;
+	}
+	return measure_file_read(path, log, fdp, err, errlen);
+}
+
 int measure_launch_write(struct bhd *d, const struct vmrec *r,
 			 struct measure_log *log, char *err, size_t errlen)
 {
@@ -364,11 +392,54 @@ int measure_launch_write(struct bhd *d, const struct vmrec *r,
 	return write_log(d, r->name, log, err, errlen);
 }
 
+/* <state>/measure/NAME.tpm: "extended N", how many of the log's events
+ * are in the TPM, so a daemon restarted before vm.start extends no event
+ * twice. */
+static void tpm_mark_path(const struct bhd *d, const char *name, char *buf,
+			  size_t len)
+{
+	snprintf(buf, len, "%s/measure/%s.tpm", d->state_dir, name);
+}
+
+static size_t tpm_extended(const struct bhd *d, const char *name)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	FILE *f;
+
+	tpm_mark_path(d, name, path, sizeof(path));
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "extended %zu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+static void tpm_mark(const struct bhd *d, const char *name, size_t n)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	tpm_mark_path(d, name, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f || fprintf(f, "extended %zu\n", n) < 0 || fflush(f) ||
+	    fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
+		bh_warn("vm %s: cannot record in %s that %zu events are in the TPM: %s",
+			name, path, n, strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+	}
+}
+
 /*
  * The log is final (the VM runs next): the one place its events are
- * committed. Issue 12's TPM step extends log->events[from..] into PCR
- * MEASURE_LOG_PCR through tpm2-tss here, after the file is durable and
- * before vm.start; until then the file is the whole record.
+ * committed. With a TPM, the events not yet extended go into PCR
+ * MEASURE_LOG_PCR here, after the file is durable and before vm.start;
+ * a failure refuses the start. Without one the file is the whole record.
  */
 static int commit_log(struct bhd *d, const char *name,
 		      const struct measure_log *log, size_t from, char *err,
@@ -376,16 +447,26 @@ static int commit_log(struct bhd *d, const char *name,
 {
 	uint8_t pcr[MEASURE_SHA256_BYTES];
 	char hex[HEX_LEN];
+	size_t done;
 
 	if (from < log->nevents && write_log(d, name, log, err, errlen))
 		return -1;
+	if (d->tpm) {
+		done = tpm_extended(d, name);
+		if (done > log->nevents)
+			done = 0;
+		if (bhd_tpm_extend(d, log, done, log->nevents, err, errlen))
+			return -1;
+		tpm_mark(d, name, log->nevents);
+	}
 	if (measure_log_replay(log, pcr)) {
 		snprintf(err, errlen, "measurement log: out of memory");
 		return -1;
 	}
 	hex_encode(pcr, MEASURE_SHA256_BYTES, hex);
-	bh_info("vm %s: measured launch: %zu events, PCR %u sha256:%s", name,
-		log->nevents, MEASURE_LOG_PCR, hex);
+	bh_info("vm %s: measured launch: %zu events, PCR %u sha256:%s%s", name,
+		log->nevents, MEASURE_LOG_PCR, hex,
+		d->tpm ? " (extended into the TPM)" : "");
 	return 0;
 }
 
@@ -453,6 +534,10 @@ void measure_launch_forget(struct bhd *d, const char *name)
 	    errno != ENOENT)
 		bh_warn("vm %s: cannot remove %s: %s", name, path,
 			strerror(errno));
+	tpm_mark_path(d, name, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		bh_warn("vm %s: cannot remove %s: %s", name, path,
+			strerror(errno));
 }
 
 static struct json_object *events_json(const struct measure_log *log)
@@ -468,8 +553,9 @@ static struct json_object *events_json(const struct measure_log *log)
 		/* tpm2_eventlog numbers the header 0: so do we. */
 		json_object_object_add(o, "index",
 				       json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(o, "pcr",
-				       json_object_new_int(MEASURE_LOG_PCR));
+		json_object_object_add(
+			o, "pcr",
+			json_object_new_int((int)measure_what_pcr(ev->what)));
 		json_object_object_add(o, "type",
 				       json_object_new_string("EV_EVENT_TAG"));
 		json_object_object_add(
@@ -485,6 +571,34 @@ static struct json_object *events_json(const struct measure_log *log)
 		json_object_array_add(a, o);
 	}
 	return a;
+}
+
+/* With a TPM: the PCR's value now (every launch since the TPM's reset
+ * went into it) and how many of this log's events are there. */
+static struct json_object *tpm_json(struct bhd *d, const char *name)
+{
+	uint8_t v[MEASURE_SHA256_BYTES];
+	struct json_object *o;
+	char hex[HEX_LEN];
+	struct tpm_err e;
+
+	if (!d->tpm)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "tcti",
+			       json_object_new_string(tpm_tcti(d->tpm)));
+	json_object_object_add(
+		o, "extended",
+		json_object_new_int64((int64_t)tpm_extended(d, name)));
+	if (tpm_pcr_read(d->tpm, MEASURE_LOG_PCR, v, &e)) {
+		json_object_object_add(o, "error",
+				       json_object_new_string(e.msg));
+	} else {
+		hex_encode(v, sizeof(v), hex);
+		json_object_object_add(o, "pcr_sha256",
+				       json_object_new_string(hex));
+	}
+	return o;
 }
 
 void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
@@ -534,6 +648,7 @@ void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
 	json_object_object_add(o, "log", json_object_new_string(path));
 	json_object_object_add(o, "pcr", json_object_new_int(MEASURE_LOG_PCR));
 	json_object_object_add(o, "pcr_sha256", json_object_new_string(hex));
+	json_object_object_add(o, "tpm", tpm_json(d, r->name));
 	/* The rules come last, right before the first instruction. */
 	json_object_object_add(
 		o, "complete",

@@ -37,6 +37,16 @@ struct vmcfg;
 struct json_object;
 struct api_client;
 
+/*
+ * A log file: written atomically (temporary file, fsync, rename; mode
+ * 0600), or read and decoded (the descriptor, at offset 0, in *fdp if
+ * fdp is not NULL, else closed). 0, or -1 with err set.
+ */
+int measure_file_write(const char *path, const struct measure_log *log,
+		       char *err, size_t errlen);
+int measure_file_read(const char *path, struct measure_log *log, int *fdp,
+		      char *err, size_t errlen);
+
 /* <state>/measure/NAME.eventlog; 0 or -ENAMETOOLONG. */
 int measure_log_path(const struct bhd *d, const char *name, char *buf,
 		     size_t len);
