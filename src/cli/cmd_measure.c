@@ -8,6 +8,7 @@
  * directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -157,16 +158,19 @@ int cmd_measure(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "eventlog", no_argument, NULL, 'e' },
 		{ "host", no_argument, NULL, 'H' },
+		{ "compare", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct json_object *args, *reply;
 	bool json = false, binary = false, host = false;
+	const char *compare = NULL;
+	int cfd = -1;
 	int c, r;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jeHh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jeHC:h", lo, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(cli_verb(argv[0])->usage, stdout);
 			return EXIT_OK;
@@ -177,6 +181,8 @@ int cmd_measure(int argc, char **argv)
 			binary = true;
 		else if (c == 'H')
 			host = true;
+		else if (c == 'C')
+			compare = optarg;
 		else
 			return cli_usage_err(argv[0], "unknown option \"%s\"",
 					     argv[optind - 1]);
@@ -185,6 +191,9 @@ int cmd_measure(int argc, char **argv)
 		return cli_usage_err(argv[0], "expected one VM name");
 	if (host && argc != optind)
 		return cli_usage_err(argv[0], "--host takes no VM name");
+	if (compare && (!host || binary))
+		return cli_usage_err(
+			argv[0], "--compare goes with --host, not --eventlog");
 	if (json && binary)
 		return cli_usage_err(
 			argv[0], "--json and --eventlog exclude each other");
@@ -195,12 +204,25 @@ int cmd_measure(int argc, char **argv)
 			host ? "--host" : argv[optind]);
 	if (binary)
 		return eventlog(host ? NULL : argv[optind]);
+	if (compare) {
+		cfd = open(compare, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (cfd < 0) {
+			cli_err("%s: %s", compare, strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
 	args = json_object_new_object();
 	if (!host)
 		json_object_object_add(args, "name",
 				       json_object_new_string(argv[optind]));
-	r = cli_call(host ? "host.measure" : "vm.measure", args, NULL, 0,
-		     &reply, NULL, NULL);
+	if (compare)
+		json_object_object_add(args, "compare",
+				       json_object_new_boolean(true));
+	r = cli_call(host ? "host.measure" : "vm.measure", args,
+		     cfd >= 0 ? &cfd : NULL, cfd >= 0 ? 1 : 0, &reply, NULL,
+		     NULL);
+	if (cfd >= 0)
+		close(cfd);
 	if (r != EXIT_OK)
 		return r;
 	if (json) {
@@ -214,6 +236,16 @@ int cmd_measure(int argc, char **argv)
 	} else {
 		print_table(reply);
 	}
+	/* Like cmp(1): a difference is exit status 1. */
+	r = EXIT_OK;
+	if (compare && jget_str(reply, "differs")) {
+		if (!json)
+			printf("Compared with %s: %s\n", compare,
+			       jget_str(reply, "differs"));
+		r = EXIT_ERROR;
+	} else if (compare && !json) {
+		printf("Compared with %s: the same measurements\n", compare);
+	}
 	json_object_put(reply);
-	return EXIT_OK;
+	return r;
 }

@@ -46,7 +46,7 @@ int cmd_tpm(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", lo, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(cli_verb(argv[0])->usage, stdout);
 			return EXIT_OK;

@@ -55,7 +55,7 @@ const struct verb cli_verbs[] = {
 	  "  -j, --json       print the daemon's JSON instead of a table\n" COMMON },
 	{ "measure", cmd_measure, "show what was measured when a VM started",
 	  "usage: bulkhead measure [--json | --eventlog] NAME\n"
-	  "       bulkhead measure --host [--json | --eventlog]\n"
+	  "       bulkhead measure --host [--json | --eventlog | --compare LOG]\n"
 	  "\n"
 	  "Prints the measurement log of VM NAME's running instance, taken\n"
 	  "before its first instruction (docs/measured-launch.md): per event its\n"
@@ -70,7 +70,10 @@ const struct verb cli_verbs[] = {
 	  "  -H, --host       the host's log instead: what bulkheadd measured at\n"
 	  "                   its start (bulkheadd, bulkhead-hv, bulkhead-blk,\n"
 	  "                   bulkhead-net, its settings, the policy files) into\n"
-	  "                   PCR 13, and the TPM's value of that PCR\n" COMMON },
+	  "                   PCR 13, and the TPM's value of that PCR\n"
+	  "  -C, --compare LOG  with --host: compare this start's measurements with\n"
+	  "                   a host log recorded earlier (--host --eventlog) and\n"
+	  "                   name the first component that differs (exit 1)\n" COMMON },
 	{ "tpm", cmd_tpm, "show the TPM bulkheadd uses",
 	  "usage: bulkhead tpm status [--json]\n"
 	  "\n"

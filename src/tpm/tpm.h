@@ -154,7 +154,7 @@ int tpm_counter_increment(struct tpm *t, uint32_t index, uint64_t *after,
 			  struct tpm_err *e);
 
 struct tpm_info {
-	char manufacturer[5]; /* four ASCII characters, e.g. "IBM " */
+	char manufacturer[5]; /* up to four ASCII characters: "IBM", "INTC" */
 	uint32_t transient; /* transient objects loaded now */
 	uint32_t sessions; /* sessions loaded or saved now */
 	uint32_t lockout_counter; /* failed authorizations counted */

@@ -105,6 +105,9 @@ static const char *meaning(TSS2_RC rc, enum tpm_status s)
 	case BH_TPM_E_NOMEM:
 		return "out of memory";
 	default:
+		if (tpm_rc_base(rc) == TPM2_RC_OBJECT_MEMORY ||
+		    tpm_rc_base(rc) == TPM2_RC_SESSION_MEMORY)
+			return "the TPM has no room left for another object or session: a program leaves them loaded (tpm2_getcap handles-transient; tpm2_flushcontext -t)";
 		return "the TPM refused";
 	}
 }

@@ -179,6 +179,9 @@ int tpm_get_info(struct tpm *t, struct tpm_info *info, struct tpm_err *e)
 
 		info->manufacturer[i] = c > 0x20 && c < 0x7f ? c : ' ';
 	}
+	/* "IBM " is IBM. */
+	for (int i = 3; i >= 0 && info->manufacturer[i] == ' '; i--)
+		info->manufacturer[i] = '\0';
 	info->sessions = loaded + saved;
 	info->in_lockout = !!(perm & TPMA_PERMANENT_INLOCKOUT);
 	return 0;

@@ -177,7 +177,8 @@ static int cmd_cycles(struct tpm *t, long count, uint32_t mask)
 			return 1;
 		}
 		free(blob);
-		tpm_seal(t, mask, secret, &blob, &n, &e);
+		if (tpm_seal(t, mask, secret, &blob, &n, &e))
+			return failed(&e);
 		free(blob);
 	}
 	if (tpm_get_info(t, &info, &e))

@@ -614,7 +614,7 @@ void api_dispatch(struct bhd *d, struct api_client *c, struct json_object *o,
 	else if (!strcmp(op, "vm.measure"))
 		api_vm_measure(d, c, rq.id, o);
 	else if (!strcmp(op, "host.measure"))
-		api_host_measure(d, c, rq.id, o);
+		api_host_measure(d, c, rq.id, o, fds, nfds);
 	else if (!strcmp(op, "tpm.status"))
 		api_tpm_status(d, c, rq.id, o);
 	else if (!strcmp(op, "vm.network"))

@@ -228,10 +228,32 @@ static struct json_object *events_json(const struct measure_log *log)
 	return a;
 }
 
-void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
-		      struct json_object *req)
+/* The recorded log in fd against this start's events of log: "differs". */
+static int compare_json(struct bhd *d, const struct measure_log *log, int fd,
+			struct json_object *o, char *err, size_t errlen)
 {
-	bool want_fd = jget_bool(req, "eventlog", false);
+	struct measure_log recorded = { 0 }, current;
+	char msg[1024];
+
+	if (measure_fd_read(fd, "the recorded log", &recorded, err, errlen))
+		return -1;
+	current.events = log->events + d->host_from;
+	current.nevents =
+		log->nevents > d->host_from ? log->nevents - d->host_from : 0;
+	json_object_object_add(o, "differs",
+			       host_measure_compare(&recorded, &current, msg,
+						    sizeof(msg)) ?
+				       json_object_new_string(msg) :
+				       NULL);
+	measure_log_release(&recorded);
+	return 0;
+}
+
+void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
+		      struct json_object *req, const int *fds, size_t nfds)
+{
+	bool want_fd = jget_bool(req, "eventlog", false),
+	     compare = jget_bool(req, "compare", false);
 	struct measure_log log = { 0 };
 	uint8_t pcr[MEASURE_SHA256_BYTES], now[MEASURE_SHA256_BYTES];
 	char path[PATH_MAX], err[PATH_MAX + 256], hex[HEX_LEN];
@@ -249,7 +271,20 @@ void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
 			close(fd);
 		return;
 	}
+	if (compare && (nfds != 1 || want_fd)) {
+		api_reply_err(
+			d, c, id, BHD_ERR_USAGE,
+			"compare: send the recorded log as one descriptor, without eventlog");
+		measure_log_release(&log);
+		return;
+	}
 	o = json_object_new_object();
+	if (compare && compare_json(d, &log, fds[0], o, err, sizeof(err))) {
+		api_reply_err(d, c, id, BHD_ERR_FAILED, "%s", err);
+		json_object_put(o);
+		measure_log_release(&log);
+		return;
+	}
 	json_object_object_add(o, "log", json_object_new_string(path));
 	json_object_object_add(o, "pcr", json_object_new_int(MEASURE_HOST_PCR));
 	hex_encode(pcr, sizeof(pcr), hex);

@@ -31,8 +31,13 @@ int host_launch_measure(struct bhd *d);
  */
 int host_config_canonical(const struct bhd *d, char **text, size_t *len);
 
-/* host.measure {eventlog}: the host's log, its replay, the TPM's PCR. */
+/*
+ * host.measure {eventlog, compare}: the host's log, its replay, the TPM's
+ * PCR. compare: true with a host log as fds[0] (one recorded earlier):
+ * "differs" names the first component this start measured differently
+ * (host_measure_compare()), null if none.
+ */
 void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
-		      struct json_object *req);
+		      struct json_object *req, const int *fds, size_t nfds);
 
 #endif

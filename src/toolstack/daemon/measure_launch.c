@@ -305,32 +305,25 @@ static int write_log(struct bhd *d, const char *name,
 	return measure_file_write(path, log, err, errlen);
 }
 
-int measure_file_read(const char *path, struct measure_log *log, int *fdp,
-		      char *err, size_t errlen)
+int measure_fd_read(int fd, const char *name, struct measure_log *log,
+		    char *err, size_t errlen)
 {
 	char why[200];
 	uint8_t *buf = NULL;
 	size_t got = 0;
 	struct stat st;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, errlen, "no measurement log %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > LOG_FILE_MAX) {
 		snprintf(err, errlen,
-			 "%s is not a regular file of at most %u bytes", path,
+			 "%s is not a regular file of at most %u bytes", name,
 			 LOG_FILE_MAX);
-		goto fail;
+		return -1;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got,
@@ -339,26 +332,41 @@ int measure_file_read(const char *path, struct measure_log *log, int *fdp,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, errlen, "cannot read %s: %s", path,
+			snprintf(err, errlen, "cannot read %s: %s", name,
 				 n < 0 ? strerror(errno) : "it shrank");
-			goto fail;
+			free(buf);
+			return -1;
 		}
 		got += (size_t)n;
 	}
 	if (measure_log_decode(buf, got, log, why, sizeof(why))) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		goto fail;
+		snprintf(err, errlen, "%s: %s", name, why);
+		free(buf);
+		return -1;
 	}
 	free(buf);
+	return 0;
+}
+
+int measure_file_read(const char *path, struct measure_log *log, int *fdp,
+		      char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "no measurement log %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (measure_fd_read(fd, path, log, err, errlen)) {
+		close(fd);
+		return -1;
+	}
 	if (fdp)
 		*fdp = fd;
 	else
 		close(fd);
 	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return -1;
 }
 
 /* measure_file_read() of the instance's log. */

@@ -46,6 +46,9 @@ int measure_file_write(const char *path, const struct measure_log *log,
 		       char *err, size_t errlen);
 int measure_file_read(const char *path, struct measure_log *log, int *fdp,
 		      char *err, size_t errlen);
+/* The same from a regular file's descriptor; name is for messages. */
+int measure_fd_read(int fd, const char *name, struct measure_log *log,
+		    char *err, size_t errlen);
 
 /* <state>/measure/NAME.eventlog; 0 or -ENAMETOOLONG. */
 int measure_log_path(const struct bhd *d, const char *name, char *buf,
