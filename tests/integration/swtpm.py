@@ -71,9 +71,18 @@ class Swtpm:
                 time.sleep(0.05)
 
     def stop(self):
+        """Stops swtpm through its control channel (swtpm_ioctl, Debian
+        swtpm-tools: it saves its state and exits), else by SIGTERM."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+            if shutil.which("swtpm_ioctl"):
+                subprocess.run(["swtpm_ioctl", "--tcp",
+                                f"127.0.0.1:{self.ctrl}", "-s"],
+                               capture_output=True, timeout=10)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
         self.proc = None
 
     def restart(self):
