@@ -12,7 +12,10 @@ import struct
 from seedlib import write_seeds
 
 HEX = "00112233445566778899aabbccddeeff" * 2
-WHAT = ["kernel", "initrd", "cmdline", "config", "rules", "disk"]
+WHAT = ["kernel", "initrd", "cmdline", "config", "rules", "disk",
+        "bulkheadd", "bulkhead-hv", "bulkhead-blk", "bulkhead-net",
+        "daemon-config", "policy"]
+HOST_FIRST = 6  # the host's kinds name PCR 13, a VM's PCR 23
 
 EXPECT = {
     "kernel": f"kernel=sha256:{HEX}",
@@ -39,12 +42,13 @@ def header():
     return struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
 
 
-def event(what, detail, digest=None):
+def event(what, detail, digest=None, pcr=None):
     name = WHAT[what].encode()
     data = name + (b" " + detail if detail else b"")
     digest = digest or hashlib.sha256(data).digest()
     tagged = struct.pack("<II", 0x42480001 + what, len(data)) + data
-    return (struct.pack("<IIIH", 23, 6, 1, 0x000B) + digest
+    pcr = pcr if pcr is not None else (13 if what >= HOST_FIRST else 23)
+    return (struct.pack("<IIIH", pcr, 6, 1, 0x000B) + digest
             + struct.pack("<I", len(tagged)) + tagged)
 
 
@@ -66,6 +70,15 @@ LOGS = {
     "bad-name": header() + event(0, b"/k").replace(b"kernel", b"kernal"),
     "bad-control": header() + event(0, b"/a\nb"),
     "bad-sha1-header": header()[:60] + b"\x04" + header()[61:],
+    "host": header() + b"".join([
+        event(6, b"/proc/self/exe"), event(7, b"/usr/lib/bulkhead/bulkhead-hv"),
+        event(8, b"/usr/lib/bulkhead/bulkhead-blk"),
+        event(9, b"/usr/lib/bulkhead/bulkhead-net (missing)"),
+        event(10, b"bulkheadd settings"),
+        event(11, b"/etc/bulkhead/vms/10-web.svcpolicy")]),
+    "bad-host-pcr": header() + event(7, b"/hv", pcr=23),
+    "bad-vm-pcr": header() + event(0, b"/k", pcr=13),
+    "bad-tag-past": header() + event(0, b"/k")[:50] + b"\x0d" + event(0, b"/k")[51:],
 }
 
 seeds = {f"expect-{k}": b"\x00" + v.encode() for k, v in EXPECT.items()}
@@ -73,7 +86,9 @@ seeds.update({f"log-{k}": b"\x01" + v for k, v in LOGS.items()})
 seeds["write-all"] = b"\x02" + b"".join(
     bytes([w]) + bytes([w]) * 32 + bytes([len(d)]) + d
     for w, d in enumerate([b"/k", b"/i", b"", b"web", b"web (0 entries)",
-                           b"xvda /d.img"]))
-seeds["write-refused"] = (b"\x02" + b"\x07" + bytes(32) + b"\x01x"
+                           b"xvda /d.img", b"/proc/self/exe", b"/hv",
+                           b"/blk", b"/net", b"bulkheadd settings",
+                           b"/p.svcpolicy"]))
+seeds["write-refused"] = (b"\x02" + b"\x0d" + bytes(32) + b"\x01x"
                           + b"\x00" + bytes(32) + b"\x02\x01\x02")
 write_seeds(seeds)
