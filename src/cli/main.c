@@ -77,7 +77,7 @@ const struct verb cli_verbs[] = {
 	{ "tpm", cmd_tpm, "show the TPM bulkheadd uses",
 	  "usage: bulkhead tpm status [--json]\n"
 	  "\n"
-	  "Shows the TPM bulkheadd extends measurements into (bulkheadd --tpm,\n"
+	  "Shows the TPM bulkheadd extends measurements into (its TPM setting,\n"
 	  "docs/measured-launch.md): its TCTI and manufacturer, PCR 13 (the\n"
 	  "host's measurements) and PCR 23 (VM launches), its dictionary-attack\n"
 	  "state (lockout counter, limit, interval) and the transient objects\n"
