@@ -5,6 +5,10 @@
 
 #include "tpm/tpm_priv.h"
 
+/* TPM2_TRANSIENT_FIRST, without its macro's shift of a uint8_t into the
+ * sign bit of an int (undefined behaviour, which UBSan reports). */
+#define TRANSIENT_FIRST 0x80000000u
+
 static int check_pcr(unsigned int pcr, struct tpm_err *e)
 {
 	if (pcr >= TPM_PCR_COUNT)
@@ -168,7 +172,7 @@ int tpm_get_info(struct tpm *t, struct tpm_info *info, struct tpm_err *e)
 	    get_u32(t, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_LOCKOUT_INTERVAL,
 		    &info->lockout_interval, e) ||
 	    get_u32(t, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, &perm, e) ||
-	    count_handles(t, TPM2_TRANSIENT_FIRST, transient, 1,
+	    count_handles(t, TRANSIENT_FIRST, transient, 1,
 			  &info->transient, e) ||
 	    count_handles(t, TPM2_LOADED_SESSION_FIRST, sessions, 2, &loaded,
 			  e) ||
