@@ -118,8 +118,10 @@ int tpm_blob_decode(const uint8_t *b, size_t len, struct tpm_sealed *s,
 	if (at != len)
 		return bad(e, "bytes after its end");
 	off = 0;
+	/* tpm2-tss takes a TPM2B_PUBLIC's size field on trust: it must be
+	 * what the area takes, as the TPM would see it re-marshalled. */
 	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, publen, &off, &s->pub) ||
-	    off != publen)
+	    off != publen || (size_t)s->pub.size + 2 != publen)
 		return bad(e, "its public part does not parse");
 	off = 0;
 	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv, privlen, &off, &s->priv) ||
