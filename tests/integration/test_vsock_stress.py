@@ -23,7 +23,7 @@ from test_vsock import (EXTRA, PRELUDE, guests, rule,  # noqa: F401
 
 pytestmark = pytest.mark.linux_guest
 
-ROUNDS = int(os.environ.get("BULKHEAD_VSOCK_STRESS_ROUNDS", 12))
+ROUNDS = int(os.environ.get("BULKHEAD_VSOCK_STRESS_ROUNDS", 6))
 STALL = int(os.environ.get("BULKHEAD_VSOCK_STRESS_STALL", 120))
 T = "hmx-vsock-test"
 
