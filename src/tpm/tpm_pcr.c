@@ -172,8 +172,8 @@ int tpm_get_info(struct tpm *t, struct tpm_info *info, struct tpm_err *e)
 	    get_u32(t, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_LOCKOUT_INTERVAL,
 		    &info->lockout_interval, e) ||
 	    get_u32(t, TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, &perm, e) ||
-	    count_handles(t, TRANSIENT_FIRST, transient, 1,
-			  &info->transient, e) ||
+	    count_handles(t, TRANSIENT_FIRST, transient, 1, &info->transient,
+			  e) ||
 	    count_handles(t, TPM2_LOADED_SESSION_FIRST, sessions, 2, &loaded,
 			  e) ||
 	    count_handles(t, TPM2_ACTIVE_SESSION_FIRST, sessions, 2, &saved, e))

@@ -12,6 +12,7 @@
 #include "toolstack/canon_json.h"
 #include "toolstack/daemon/daemon.h"
 #include "toolstack/daemon/measure_launch.h"
+#include "toolstack/daemon/measure_launch.h"
 #include "toolstack/daemon/tpm_use.h"
 #include "toolstack/host_measure.h"
 #include "toolstack/jget.h"
@@ -196,38 +197,6 @@ out:
 	return ret;
 }
 
-static struct json_object *events_json(const struct measure_log *log)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < log->nevents; i++) {
-		const struct measure_event *ev = &log->events[i];
-		struct json_object *o = json_object_new_object();
-		char hex[HEX_LEN];
-
-		hex_encode(ev->sha256, MEASURE_SHA256_BYTES, hex);
-		json_object_object_add(o, "index",
-				       json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(
-			o, "pcr",
-			json_object_new_int((int)measure_what_pcr(ev->what)));
-		json_object_object_add(o, "type",
-				       json_object_new_string("EV_EVENT_TAG"));
-		json_object_object_add(
-			o, "tag",
-			json_object_new_int64(MEASURE_TAG_BASE + ev->what + 1));
-		json_object_object_add(
-			o, "what",
-			json_object_new_string(measure_what_name(ev->what)));
-		json_object_object_add(o, "detail",
-				       json_object_new_string(ev->detail));
-		json_object_object_add(o, "sha256",
-				       json_object_new_string(hex));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
 /* The recorded log in fd against this start's events of log: "differs". */
 static int compare_json(struct bhd *d, const struct measure_log *log, int fd,
 			struct json_object *o, char *err, size_t errlen)
@@ -315,7 +284,7 @@ void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
 		json_object_object_add(o, "eventlog_fd",
 				       json_object_new_int(0));
 	} else {
-		json_object_object_add(o, "events", events_json(&log));
+		json_object_object_add(o, "events", measure_events_json(&log));
 		if (strlen(json_object_to_json_string_ext(
 			    o, JSON_C_TO_STRING_PLAIN)) > MSG_MAX_BYTES - 256) {
 			json_object_put(o);

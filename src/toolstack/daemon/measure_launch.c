@@ -548,7 +548,7 @@ void measure_launch_forget(struct bhd *d, const char *name)
 			strerror(errno));
 }
 
-static struct json_object *events_json(const struct measure_log *log)
+struct json_object *measure_events_json(const struct measure_log *log)
 {
 	struct json_object *a = json_object_new_array();
 
@@ -669,7 +669,7 @@ void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
 		json_object_object_add(o, "eventlog_fd",
 				       json_object_new_int(0));
 	} else {
-		json_object_object_add(o, "events", events_json(&log));
+		json_object_object_add(o, "events", measure_events_json(&log));
 		if (strlen(json_object_to_json_string_ext(
 			    o, JSON_C_TO_STRING_PLAIN)) > MSG_MAX_BYTES - 256) {
 			json_object_put(o);

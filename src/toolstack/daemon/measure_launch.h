@@ -91,6 +91,11 @@ int measure_launch_commit(struct bhd *d, struct vmrec *r, char *err,
 /* The instance is gone: its log goes too. */
 void measure_launch_forget(struct bhd *d, const char *name);
 
+struct measure_log;
+struct json_object;
+/* A log's events as the API shows them (vm.measure, host.measure). */
+struct json_object *measure_events_json(const struct measure_log *log);
+
 /* vm.measure {name, eventlog}: the log decoded, the PCR replayed. */
 void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
 		    struct json_object *req);
