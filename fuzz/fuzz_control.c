@@ -17,8 +17,8 @@
  */
 #include "fuzz_input.h"
 #include "hv/control/server.h"
-#include "hv/control/wire.h"
 #include "hv/host.h"
+#include "util/control_frame.h"
 #include "util/log.h"
 
 #include <bulkhead/hmx.h>
@@ -148,7 +148,7 @@ static void check_reply(json_object *reply, const char *buf, size_t len)
 	/* A reply that cannot be sent leaves the client waiting forever. */
 	json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN,
 					  &out_len);
-	if (out_len > CONTROL_MAX_MSG) {
+	if (out_len > CONTROL_FRAME_MAX_BYTES) {
 		fprintf(stderr, "a reply of %zu bytes to: %.200s\n", out_len,
 			buf);
 		abort();
@@ -171,11 +171,11 @@ static void host_init(struct hv_host *host)
 static void run_message(struct control_server *srv,
 			struct control_session *sess, struct rd *r)
 {
-	static char buf[CONTROL_MAX_MSG + 1];
-	int fds[CONTROL_MAX_FDS], keep[CONTROL_MAX_FDS];
+	static char buf[CONTROL_FRAME_MAX_BYTES + 1];
+	int fds[CONTROL_FRAME_MAX_FDS], keep[CONTROL_FRAME_MAX_FDS];
 	unsigned int before = open_fds();
 	size_t want = u16(r), len;
-	int nfds = u8(r) % (CONTROL_MAX_FDS + 1);
+	int nfds = u8(r) % (CONTROL_FRAME_MAX_FDS + 1);
 	const uint8_t *msg;
 	json_object *reply;
 
@@ -183,7 +183,7 @@ static void run_message(struct control_server *srv,
 		fds[i] = make_fd(r, &keep[i]);
 	len = take(r, want, &msg);
 	memcpy(buf, msg, len);
-	buf[len] = '\0'; /* as wire_recv() leaves it */
+	buf[len] = '\0'; /* as control_frame_recv() leaves it */
 	reply = control_handle_request(srv, sess, buf, len, fds, nfds);
 	check_reply(reply, buf, len);
 	json_object_put(reply);
@@ -198,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char hello[] = "{\"op\":\"hello\",\"version\":1}";
 	struct control_session sess = { 0 };
-	struct control_server srv = { .listen_fd = -1 };
+	struct control_server srv;
 	struct rd r = { data, size };
 	struct hv_host host;
 	uint8_t flags = u8(&r);
@@ -206,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	bh_log_init("fuzz_control", BH_LOG_ERR);
 	host_init(&host);
-	srv.host = &host;
+	check(control_server_init(&srv, &host) == 0);
 	if (flags & 1) {
 		json_object *reply = control_handle_request(
 			&srv, &sess, hello, strlen(hello), none, 0);
@@ -217,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int i = 0; r.n && i < MAX_MESSAGES; i++)
 		run_message(&srv, &sess, &r);
+	control_server_close(&srv);
 	hv_host_fini(&host);
 	return 0;
 }

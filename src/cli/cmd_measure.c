@@ -58,7 +58,7 @@ static int copy_out(int fd)
 static int eventlog(const char *name)
 {
 	struct json_object *args = json_object_new_object(), *reply;
-	int fds[MSG_MAX_FDS], r;
+	int fds[CONTROL_FRAME_MAX_FDS], r;
 	size_t nfds = 0;
 
 	if (name)

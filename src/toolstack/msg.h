@@ -1,28 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One JSON object per SOCK_SEQPACKET packet, with up to MSG_MAX_FDS file
- * descriptors riding along (SCM_RIGHTS). Both the hypervisor's control
- * protocol and bulkheadd's API socket use this framing.
+ * One JSON object per message of the control framing (util/control_frame.h:
+ * SOCK_SEQPACKET, descriptors by SCM_RIGHTS, one size limit). Both the
+ * hypervisor's control protocol and bulkheadd's API socket use it.
  */
 #ifndef BH_TOOLSTACK_MSG_H
 #define BH_TOOLSTACK_MSG_H
 
 #include <stddef.h>
 
-struct json_object;
+#include "util/control_frame.h"
 
-#define MSG_MAX_BYTES 65536
-#define MSG_MAX_FDS 24
+struct json_object;
 
 /* Sends obj with nfds descriptors. Returns 0 or a negative errno. */
 int msg_send(int sock, struct json_object *obj, const int *fds, size_t nfds);
 
 /*
- * Receives one message. Returns 0 with *obj set (and up to MSG_MAX_FDS
- * descriptors in fds[0..*nfds), owned by the caller, O_CLOEXEC), -EPIPE on
- * end of stream, -EBADMSG for a packet that is not one JSON object (or was
- * truncated), or another negative errno (-EAGAIN on a timeout). fds may be
- * NULL, in which case descriptors received are closed.
+ * Receives one message. Returns 0 with *obj set (and up to
+ * CONTROL_FRAME_MAX_FDS descriptors in fds[0..*nfds), owned by the caller,
+ * O_CLOEXEC), -EPIPE on end of stream, -EBADMSG for a packet that is not
+ * one JSON object (or is over a limit), or another negative errno (-EAGAIN
+ * on a timeout). fds may be NULL, in which case descriptors received are
+ * closed.
  */
 int msg_recv(int sock, struct json_object **obj, int *fds, size_t *nfds);
 

@@ -20,7 +20,7 @@
 #define HOST_MSG_MAX 4096 /* payload carried in one control message */
 #define RECV_MAX 16
 /* A reply must fit one message: room for everything but the messages. */
-#define RECV_REPLY_BUDGET (CONTROL_MAX_MSG - 1024)
+#define RECV_REPLY_BUDGET (CONTROL_FRAME_MAX_BYTES - 1024)
 #define RECV_ENTRY_OVERHEAD 128 /* one message's JSON besides its hex data */
 
 static const char *const op_names[] = {
@@ -484,7 +484,7 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 {
 	static const char *const keys[] = { "op",      "id",  "aport",
 					    "partner", "max", NULL };
-	static uint8_t buf[HMX_RING_MAX_LEN];
+	uint8_t *buf = srv->ring_buf; /* HMX_RING_MAX_LEN bytes */
 	char hex[2 * HOST_MSG_MAX + 1];
 	struct hmx_host_ring *ring;
 	struct hmx_msg_header mh;
@@ -512,7 +512,7 @@ static void op_host_recv(struct control_server *srv, struct request *req,
 		json_object *o;
 		uint32_t len;
 
-		ret = hmx_host_ring_recv(ring, &mh, buf, sizeof(buf));
+		ret = hmx_host_ring_recv(ring, &mh, buf, HMX_RING_MAX_LEN);
 		if (ret < 0)
 			break;
 		len = (uint32_t)ret;

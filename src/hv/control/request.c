@@ -174,7 +174,7 @@ int request_fd_in(struct request *req, json_object *obj, const char *key,
 		  bool required)
 {
 	uint64_t i = request_uint_in(req, obj, key, required, 0,
-				     CONTROL_MAX_FDS - 1, UINT64_MAX);
+				     CONTROL_FRAME_MAX_FDS - 1, UINT64_MAX);
 
 	if (i == UINT64_MAX || request_failed(req))
 		return -1;

@@ -11,14 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hv/control/wire.h"
+#include "util/control_frame.h"
 
 struct request {
 	json_object *obj;
 	const char *op;
-	int fds[CONTROL_MAX_FDS];
+	int fds[CONTROL_FRAME_MAX_FDS];
 	int nfds;
-	bool fd_taken[CONTROL_MAX_FDS];
+	bool fd_taken[CONTROL_FRAME_MAX_FDS];
 	char error[256]; /* empty while all is well */
 };
 

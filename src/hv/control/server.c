@@ -11,8 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "hv/control/wire.h"
+#include <bulkhead/hmx.h>
+
 #include "hv/host.h"
+#include "util/control_frame.h"
 #include "util/log.h"
 
 #define MAX_CLIENTS 64
@@ -41,13 +43,14 @@ static void client_close(struct control_client *c)
 	free(c);
 }
 
+/* 0 or -errno. */
 static int send_json(int fd, json_object *obj)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 		obj, JSON_C_TO_STRING_PLAIN, &len);
 
-	return wire_send(fd, s, len, NULL, 0);
+	return control_frame_send(fd, s, len, NULL, 0);
 }
 
 void control_server_broadcast(struct control_server *srv, json_object *ev)
@@ -191,29 +194,31 @@ static void handle_message(struct control_client *c, const char *buf,
 {
 	json_object *reply =
 		control_handle_request(c->srv, &c->sess, buf, len, fds, nfds);
+	int r = send_json(c->src.fd, reply);
 
-	if (send_json(c->src.fd, reply) < 0)
-		bh_debug("control: reply not sent: %s", strerror(errno));
+	if (r < 0)
+		bh_debug("control: reply not sent: %s", strerror(-r));
 	json_object_put(reply);
 }
 
 static void on_client(struct event_source *src, uint32_t events)
 {
 	struct control_client *c = src->opaque;
-	static char buf[CONTROL_MAX_MSG + 1];
-	int fds[CONTROL_MAX_FDS], nfds;
+	int fds[CONTROL_FRAME_MAX_FDS];
+	size_t nfds;
 	ssize_t n;
 
 	if (events & EPOLLIN) {
-		n = wire_recv(src->fd, buf, sizeof(buf), fds, &nfds);
+		n = control_frame_recv(src->fd, c->srv->rx_buf, fds, &nfds);
 		if (n > 0) {
-			handle_message(c, buf, (size_t)n, fds, nfds);
+			handle_message(c, c->srv->rx_buf, (size_t)n, fds,
+				       (int)nfds);
 			return;
 		}
-		if (n < 0 && errno == EMSGSIZE) {
+		if (n == -EMSGSIZE) {
 			bh_warn("control: message over %d bytes or %d fds; client dropped",
-				CONTROL_MAX_MSG, CONTROL_MAX_FDS);
-		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				CONTROL_FRAME_MAX_BYTES, CONTROL_FRAME_MAX_FDS);
+		} else if (n == -EAGAIN) {
 			return;
 		}
 		client_close(c);
@@ -275,6 +280,21 @@ static void on_accept(struct event_source *src, uint32_t events)
 	srv->clients = c;
 }
 
+int control_server_init(struct control_server *srv, struct hv_host *host)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->host = host;
+	srv->listen_fd = -1;
+	srv->rx_buf = malloc(CONTROL_FRAME_MAX_BYTES + 1);
+	srv->ring_buf = malloc(HMX_RING_MAX_LEN);
+	if (!srv->rx_buf || !srv->ring_buf) {
+		bh_err("control server: out of memory");
+		control_server_close(srv);
+		return -1;
+	}
+	return 0;
+}
+
 int control_server_open(struct control_server *srv, struct hv_host *host,
 			const char *path)
 {
@@ -282,13 +302,12 @@ int control_server_open(struct control_server *srv, struct hv_host *host,
 	struct stat st;
 	mode_t old;
 
-	memset(srv, 0, sizeof(*srv));
-	srv->host = host;
-	srv->listen_fd = -1;
+	if (control_server_init(srv, host) < 0)
+		return -1;
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		bh_err("control socket path too long (at most %zu bytes): %s",
 		       sizeof(addr.sun_path) - 1, path);
-		return -1;
+		goto release;
 	}
 	/* Both are sun_path-sized; the length was checked above. */
 	memcpy(srv->path, path, strlen(path) + 1);
@@ -297,7 +316,7 @@ int control_server_open(struct control_server *srv, struct hv_host *host,
 		if (!S_ISSOCK(st.st_mode)) {
 			bh_err("control socket path exists and is not a socket: %s",
 			       path);
-			return -1;
+			goto release;
 		}
 		unlink(path);
 	}
@@ -323,6 +342,8 @@ fail:
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	srv->listen_fd = -1;
+release:
+	control_server_close(srv);
 	return -1;
 }
 
@@ -336,4 +357,8 @@ void control_server_close(struct control_server *srv)
 		unlink(srv->path);
 	}
 	srv->listen_fd = -1;
+	free(srv->rx_buf);
+	free(srv->ring_buf);
+	srv->rx_buf = NULL;
+	srv->ring_buf = NULL;
 }

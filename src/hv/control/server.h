@@ -5,10 +5,13 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hv/control/request.h"
 #include "hv/event_loop.h"
+
+#define CONTROL_PROTOCOL_VERSION 1
 
 struct hv_host;
 struct control_client;
@@ -20,6 +23,9 @@ struct control_server {
 	struct event_source listen_src;
 	struct control_client *clients;
 	bool quit;
+	/* Scratch space, allocated once per server (no global state). */
+	char *rx_buf; /* one received message: CONTROL_FRAME_MAX_BYTES + 1 */
+	uint8_t *ring_buf; /* one host-ring message: HMX_RING_MAX_LEN */
 };
 
 /* What the protocol remembers about one connection. */
@@ -39,9 +45,20 @@ json_object *control_handle_request(struct control_server *srv,
 				    const char *buf, size_t len, const int *fds,
 				    int nfds);
 
-/* Listens on path (mode 0600; an existing socket there is replaced). */
+/*
+ * Sets srv up without a socket: allocates its buffers. 0, or -1 (logged).
+ * control_handle_request() needs no more (fuzz/fuzz_control.c).
+ */
+int control_server_init(struct control_server *srv, struct hv_host *host);
+
+/*
+ * control_server_init(), then listens on path (mode 0600; an existing
+ * socket there is replaced). 0, or -1 with srv released.
+ */
 int control_server_open(struct control_server *srv, struct hv_host *host,
 			const char *path);
+
+/* Disconnects every client, closes the socket, frees the buffers. */
 void control_server_close(struct control_server *srv);
 
 /* Sends an event to every subscribed client; takes ownership of ev. */

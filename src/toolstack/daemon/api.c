@@ -134,7 +134,7 @@ void api_on_listen(struct bhd *d)
 void api_on_client(struct bhd *d, struct api_client *c)
 {
 	struct json_object *req;
-	int fds[MSG_MAX_FDS];
+	int fds[CONTROL_FRAME_MAX_FDS];
 	size_t nfds = 0;
 	int r;
 

@@ -671,7 +671,8 @@ void api_vm_measure(struct bhd *d, struct api_client *c, int64_t id,
 	} else {
 		json_object_object_add(o, "events", measure_events_json(&log));
 		if (strlen(json_object_to_json_string_ext(
-			    o, JSON_C_TO_STRING_PLAIN)) > MSG_MAX_BYTES - 256) {
+			    o, JSON_C_TO_STRING_PLAIN)) >
+		    CONTROL_FRAME_MAX_BYTES - 256) {
 			json_object_put(o);
 			o = NULL;
 		}
