@@ -12,7 +12,6 @@
 #include "toolstack/canon_json.h"
 #include "toolstack/daemon/daemon.h"
 #include "toolstack/daemon/measure_launch.h"
-#include "toolstack/daemon/measure_launch.h"
 #include "toolstack/daemon/tpm_use.h"
 #include "toolstack/host_measure.h"
 #include "toolstack/jget.h"
@@ -286,7 +285,7 @@ void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
 	} else {
 		json_object_object_add(o, "events", measure_events_json(&log));
 		if (strlen(json_object_to_json_string_ext(
-			    o, JSON_C_TO_STRING_PLAIN)) > MSG_MAX_BYTES - 256) {
+			    o, JSON_C_TO_STRING_PLAIN)) > CONTROL_FRAME_MAX_BYTES - 256) {
 			json_object_put(o);
 			o = NULL;
 		}
