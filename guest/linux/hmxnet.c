@@ -101,6 +101,7 @@ static int hmxnet_state_get(char *buf, const struct kernel_param *kp)
 				     n->ndev->name, n->peer, n->aport,
 				     !!n->ring, n->peer_up, n->hello_tries,
 				     n->hello_ret, !!READ_ONCE(n->pending));
+	mutex_unlock(&hmxnet_devs_mutex);
 	return len;
 }
 

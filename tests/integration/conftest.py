@@ -145,9 +145,11 @@ def linux_guest():
 
 
 def guest_cmdline(script, extra=""):
-    """A kernel command line that makes the guest init run script."""
+    """A kernel command line that makes the guest init run script, plus
+    $BULKHEAD_GUEST_ARGS (module parameters for a bisection, say)."""
     import base64
     import gzip
+    extra = f"{extra} {os.environ.get('BULKHEAD_GUEST_ARGS', '')}".strip()
     encoded = base64.b64encode(script.encode()).decode()
     line = f"console=ttyS0 quiet {extra} bulkhead.script={encoded}"
     if len(line) >= 2048:

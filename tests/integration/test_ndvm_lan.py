@@ -28,7 +28,7 @@ import time
 import pytest
 
 from conftest import guest_cmdline
-from netguest import PRELUDE, bridge_vifs, nat_rules
+from netguest import PRELUDE, wait_or_dump, bridge_vifs, nat_rules
 from test_toolstack import ts  # noqa: F401
 from test_vsock import vsock_guest  # noqa: F401
 
@@ -50,13 +50,15 @@ dnsmasq -i br0 --bind-interfaces -p 0 -u root -g root -l /tmp/leases -x /tmp/dm.
  --dhcp-range=10.99.0.100,10.99.0.150,1h && echo ndvm-dnsmasq
 echo 1 > /proc/sys/net/ipv4/ip_forward
 """ + nat_rules("eth0", "ndvm-nft-ok") + bridge_vifs("ndvm") + """
-echo ndvm-ready; read go
+echo ndvm-ready; waitgo ndvm
 """
 
 WEB = PRELUDE + """
 noip6 hmx0; ip link set hmx0 up; up hmx0; dhcpr hmx0 web
 ping -c 3 -W 5 10.99.1.1 >/dev/null && echo web-ping-lan-ok
+stallwatch /tmp/got web; w=$!
 socat -u TCP:10.99.1.1:8000 OPEN:/tmp/got,creat,trunc && echo web-fetched
+kill $w
 echo "web-sum $(sha256sum /tmp/got | cut -d' ' -f1)"
 ping -c 2 -w 4 10.99.2.1 >/dev/null || echo web-lan-b-refused
 socat -u TCP:10.99.2.1:8000,connect-timeout=5 OPEN:/tmp/b,creat,trunc \
@@ -169,7 +171,7 @@ def test_guest_reaches_the_lan_only_through_its_ndvm(ts, lan,  # noqa: F811
             before = host_bytes()
             ts.ok("start", "ndvm-b")
             ts.ok("start", "web")  # and its NDVM first
-            log = ts.wait_log("web", "web-done", timeout=900)
+            log = wait_or_dump(ts, "web", "web-done", ("ndvm",), 600)
             ndvm = ts.wait_log("ndvm", "ndvm-ready", timeout=60)
             ndvm_b = ts.wait_log("ndvm-b", "ndvm-ready", timeout=300)
             after = host_bytes()

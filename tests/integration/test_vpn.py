@@ -22,7 +22,7 @@ import time
 import pytest
 
 from conftest import guest_cmdline
-from netguest import PRELUDE, bridge_vifs, nat_rules
+from netguest import PRELUDE, wait_or_dump, bridge_vifs, nat_rules
 from test_ndvm_lan import NDVM, NDVM_MAC, lan, sh  # noqa: F401
 from test_toolstack import ts  # noqa: F401
 from test_vsock import vsock_guest  # noqa: F401
@@ -43,14 +43,16 @@ dnsmasq -i br0 --bind-interfaces -p 0 -u root -g root -l /tmp/leases -x /tmp/dm.
  --dhcp-range=10.98.0.100,10.98.0.150,1h && echo vpn-dnsmasq
 echo 1 > /proc/sys/net/ipv4/ip_forward
 """ + nat_rules("wg0", "vpn-nft-ok") + bridge_vifs("vpn") + """
-echo vpn-ready; read go
+echo vpn-ready; waitgo vpn
 """
 
 WEB = PRELUDE + """
 noip6 hmx0; ip link set hmx0 up; up hmx0; dhcpr hmx0 web
 i=0; until ping -c 1 -W 1 10.200.0.1 >/dev/null; do i=$((i+1))
 [ $i -lt 120 ] || break; done; [ $i -lt 120 ] && echo web-ping-peer-ok
+stallwatch /tmp/got web; w=$!
 socat -u TCP:10.200.0.1:8001 OPEN:/tmp/got,creat,trunc && echo web-fetched
+kill $w
 echo "web-sum $(sha256sum /tmp/got | cut -d' ' -f1) web-sum-end"
 ping -c 2 -w 4 10.99.1.1 >/dev/null || echo web-lan-direct-refused
 ping -c 2 -w 4 10.99.0.1 >/dev/null || echo web-ndvm-refused
@@ -119,7 +121,7 @@ def test_guest_through_a_vpn_vm(ts, lan, vsock_guest):  # noqa: F811
               cmdline=guest_cmdline(WEB), vif=["backend=vpn"])
     try:
         ts.ok("start", "web")  # starts ndvm, then vpn, then web
-        log = ts.wait_log("web", "web-done", timeout=900)
+        log = wait_or_dump(ts, "web", "web-done", ("ndvm", "vpn"), 600)
         vpn = ts.wait_log("vpn", "vpn-ready", timeout=60)
         time.sleep(1)  # the capture's last packets
         check(ts, lan, log, vpn, blob, pcap, vpn_key)
