@@ -44,6 +44,8 @@ struct hv_host {
 	struct host_hmx hmx;
 	struct hv_vsock *vsock; /* vsock's host end (src/hv/vsock) */
 	bool vsock_allowed; /* serve --vsock: the sandbox lets it work */
+	/* serve --vsock DIR: every vsock_socket is DIR/NAME (in the jail). */
+	const char *vsock_dir;
 	struct hv_vm *vms;
 	uint16_t next_domid;
 	hv_vm_stopped_fn on_stopped;

@@ -324,7 +324,7 @@ static int run_vm(struct run_ctx *ctx)
 	event_loop_add(ctx->loop, &ctx->sig_src, EPOLLIN);
 	event_loop_add(ctx->loop, &ctx->stop_src, EPOLLIN);
 	/* Set up: from here on only the sandbox's allowlist (no files). */
-	if (hv_sandbox_enter(HV_SANDBOX_RUN, false) < 0) {
+	if (hv_sandbox_enter(HV_SANDBOX_RUN, false, NULL) < 0) {
 		close(sfd);
 		return HV_EXIT_ERROR;
 	}

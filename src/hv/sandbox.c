@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "jail/jail.h"
 #include "util/log.h"
 #include "util/sanitizer_syscalls.h"
 #include "util/threads.h"
@@ -256,13 +257,16 @@ static int drop_capabilities(void)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock)
+int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock,
+		     const struct jail_config *jail)
 {
 	scmp_filter_ctx ctx;
 	int r;
 
-	if (!proc_single_threaded()) {
-		bh_err("sandbox: the process already has threads");
+	/* The jail checks for threads itself, while /proc is still there. */
+	if (jail ? jail_isolate(jail) < 0 : !proc_single_threaded()) {
+		if (!jail)
+			bh_err("sandbox: the process already has threads");
 		return -1;
 	}
 	if (drop_capabilities() < 0) {

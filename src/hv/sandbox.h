@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+struct jail_config;
+
 enum hv_sandbox_mode {
 	HV_SANDBOX_SERVE, /* bulkhead-hv serve: the control socket */
 	HV_SANDBOX_RUN, /* bulkhead-hv run: one VM, stdin may be a terminal */
@@ -23,9 +25,12 @@ enum hv_sandbox_mode {
  * the filter is installed with TSYNC so every later thread inherits it.
  * vsock (serve only) adds what vsock's host end needs: unix sockets made,
  * bound, listened on and connected to by path, and their directory
- * watched and listed. Returns 0, or -1 after logging why (the caller must
- * then exit).
+ * watched and listed. With jail (serve), the process first enters it
+ * (src/jail: its own uid or user namespace, an empty root holding only
+ * the vsock directory, no network). Returns 0, or -1 after logging why
+ * (the caller must then exit).
  */
-int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock);
+int hv_sandbox_enter(enum hv_sandbox_mode mode, bool vsock,
+		     const struct jail_config *jail);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv/console_attach.h"
@@ -15,7 +16,9 @@
 #include "hv/host.h"
 #include "hv/run.h"
 #include "hv/sandbox.h"
+#include "jail/jail.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 #define TICK_MS 20
 
@@ -37,13 +40,67 @@ void hv_serve_usage(FILE *out)
 		"\n"
 		"  -s, --socket PATH     control socket to create (mode 0600)\n"
 		"      --kvm PATH        KVM device (default /dev/kvm)\n"
-		"      --vsock           allow vsock's host end (vm.create's\n"
-		"                        vsock_socket); the sandbox then also allows\n"
-		"                        unix sockets by path (docs/security.md)\n"
+		"      --vsock DIR       allow vsock's host end: vm.create's\n"
+		"                        vsock_socket names a socket directly in DIR\n"
+		"                        (absolute, no symlinks, writable by --uid)\n"
+		"      --uid UID --gid GID  the unprivileged ids to run as; required\n"
+		"                        when started as root (unprivileged: a user\n"
+		"                        namespace of its own ids instead)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
+		"\n"
+		"Once the socket listens it enters its jail (docs/security.md): new\n"
+		"mount, network, IPC and UTS namespaces, an empty root holding only\n"
+		"DIR, no capabilities, a seccomp allowlist.\n"
 		"\n"
 		"SIGTERM or SIGINT, or the hv.quit request, destroys every VM and\n"
 		"exits 0.\n");
+}
+
+/*
+ * The jail's ids and directory, checked before anything is set up: as
+ * root an unprivileged uid and gid of its own; DIR absolute, without
+ * symlinks (the jail binds it at that very path), and a directory.
+ */
+static int serve_check_jail(struct jail_config *jail, bool have_uid,
+			    bool have_gid, const char *vsock_dir)
+{
+	struct stat st;
+	char *real;
+
+	if (have_uid != have_gid) {
+		bh_err("--uid and --gid go together");
+		return -1;
+	}
+	if (!have_uid && geteuid() == 0) {
+		bh_err("started as root: --uid and --gid are required, the "
+		       "unprivileged ids of the hypervisor's own to run as");
+		return -1;
+	}
+	if (have_uid && (!jail->uid || !jail->gid)) {
+		bh_err("--uid and --gid: not 0 (the hypervisor runs "
+		       "unprivileged)");
+		return -1;
+	}
+	jail->have_ids = have_uid;
+	if (!vsock_dir)
+		return 0;
+	real = realpath(vsock_dir, NULL);
+	if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		bh_err("--vsock %s: %s", vsock_dir,
+		       real ? "not a directory" : strerror(errno));
+		free(real);
+		return -1;
+	}
+	if (strcmp(real, vsock_dir) || !jail_dir_ok(vsock_dir)) {
+		bh_err("--vsock %s: give the directory as an absolute path "
+		       "without symlinks: %s",
+		       vsock_dir, real);
+		free(real);
+		return -1;
+	}
+	free(real);
+	jail->bind_dir = vsock_dir;
+	return 0;
 }
 
 static void on_vm_stopped(struct hv_host *host, struct hv_vm *e)
@@ -79,7 +136,9 @@ int hv_serve_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "kvm", required_argument, NULL, 'K' },
-		{ "vsock", no_argument, NULL, 'V' },
+		{ "vsock", required_argument, NULL, 'V' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "gid", required_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,9 +146,11 @@ int hv_serve_main(int argc, char **argv)
 	};
 	const char *socket_path = NULL, *kvm_path = "/dev/kvm";
 	enum bh_log_level level = BH_LOG_INFO;
+	struct jail_config jail = { .keep_all_fds = true };
+	bool have_uid = false, have_gid = false;
+	char *vsock_dir = NULL;
 	struct serve_ctx *ctx;
 	sigset_t sigs;
-	bool vsock = false;
 	int c, sfd;
 
 	optind = 1;
@@ -102,8 +163,30 @@ int hv_serve_main(int argc, char **argv)
 			kvm_path = optarg;
 			break;
 		case 'V':
-			vsock = true;
+			free(vsock_dir);
+			vsock_dir = strdup(optarg);
+			if (!vsock_dir)
+				return HV_EXIT_ERROR;
 			break;
+		case 'U':
+		case 'G': {
+			uint64_t v;
+
+			if (bh_parse_u64(optarg, &v) < 0 || v >= UINT32_MAX) {
+				fprintf(stderr,
+					"bulkhead-hv: --%s: not an id: %s\n",
+					c == 'U' ? "uid" : "gid", optarg);
+				return HV_EXIT_USAGE;
+			}
+			if (c == 'U') {
+				jail.uid = (uid_t)v;
+				have_uid = true;
+			} else {
+				jail.gid = (gid_t)v;
+				have_gid = true;
+			}
+			break;
+		}
 		case 'v':
 			level = BH_LOG_DEBUG;
 			break;
@@ -126,13 +209,18 @@ int hv_serve_main(int argc, char **argv)
 		fprintf(stderr, "Try 'bulkhead-hv serve --help'.\n");
 		return HV_EXIT_USAGE;
 	}
+	if (serve_check_jail(&jail, have_uid, have_gid, vsock_dir) < 0) {
+		free(vsock_dir);
+		return HV_EXIT_USAGE;
+	}
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx || hv_host_init(&ctx->host, kvm_path) < 0) {
 		free(ctx);
 		return HV_EXIT_ERROR;
 	}
-	ctx->host.vsock_allowed = vsock;
+	ctx->host.vsock_allowed = vsock_dir != NULL;
+	ctx->host.vsock_dir = vsock_dir;
 	ctx->host.on_stopped = on_vm_stopped;
 	ctx->host.opaque = ctx;
 	sigemptyset(&sigs);
@@ -149,12 +237,14 @@ int hv_serve_main(int argc, char **argv)
 		free(ctx);
 		return HV_EXIT_ERROR;
 	}
-	/* Set up: from here on only the sandbox's allowlist (no files). */
-	if (hv_sandbox_enter(HV_SANDBOX_SERVE, ctx->host.vsock_allowed) < 0) {
+	/* Set up: from here on the jail, and only the sandbox's allowlist. */
+	if (hv_sandbox_enter(HV_SANDBOX_SERVE, ctx->host.vsock_allowed, &jail) <
+	    0) {
 		control_server_close(&ctx->srv);
 		hv_host_fini(&ctx->host);
 		close(sfd);
 		free(ctx);
+		free(vsock_dir);
 		return HV_EXIT_ERROR;
 	}
 	bh_info("serving on %s", socket_path);
@@ -181,5 +271,6 @@ int hv_serve_main(int argc, char **argv)
 	hv_host_fini(&ctx->host);
 	close(sfd);
 	free(ctx);
+	free(vsock_dir);
 	return 0;
 }

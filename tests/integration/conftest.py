@@ -62,8 +62,16 @@ def read_until(path, text, timeout=60.0):
         time.sleep(0.1)
 
 
+# The uid and gid a hypervisor started by the tests as root runs as.
+HV_UID = 0x5ffffffe
+
+
 class Hypervisor:
-    """A bulkhead-hv serve process and a connected client."""
+    """A bulkhead-hv serve process and a connected client. As root it
+    runs as HV_UID; a bare "--vsock" in args becomes "--vsock WORKDIR"
+    (the jail's one directory, given to that uid), so a VM's vsock_socket
+    is a name in workdir and a listener there must let HV_UID connect
+    (unix_listen in test_vsock.py)."""
 
     def __init__(self, workdir, args=()):
         if not HV.exists():
@@ -73,6 +81,16 @@ class Hypervisor:
         self.sockdir = tempfile.mkdtemp(prefix="bh-hv-")
         self.socket = os.path.join(self.sockdir, "hv.sock")
         self.log = workdir / "hv.log"
+        args = list(args)
+        if "--vsock" in args and (args.index("--vsock") == len(args) - 1 or
+                                  args[args.index("--vsock") + 1]
+                                  .startswith("-")):
+            self.vsock_dir = os.path.realpath(workdir)
+            args.insert(args.index("--vsock") + 1, self.vsock_dir)
+            if os.geteuid() == 0:
+                os.chown(self.vsock_dir, HV_UID, HV_UID)
+        if os.geteuid() == 0 and not any(a.startswith("--uid") for a in args):
+            args += [f"--uid={HV_UID}", f"--gid={HV_UID}"]
         self.proc = subprocess.Popen(
             [str(HV), "serve", "--socket", self.socket, *args],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"))

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import HV, Hypervisor, read_until
+from conftest import HV, HV_UID, Hypervisor, read_until
 from hvctl import ControlError
 
 
@@ -24,7 +24,9 @@ def proc_status(pid):
     return fields
 
 
-def check_confined(pid):
+def check_confined(pid, jailed=True, vsock_dir=None):
+    """The filter and no capabilities; jailed (serve): its own uid (as
+    root), namespaces, no network, and a root holding only vsock_dir."""
     st = proc_status(pid)
     assert st["Seccomp"] == "2", st  # a filter is installed
     assert st["NoNewPrivs"] == "1"
@@ -32,6 +34,33 @@ def check_confined(pid):
         assert int(st[cap], 16) == 0, (cap, st[cap])
     if os.geteuid() == 0:  # only root could have dropped it
         assert int(st["CapBnd"], 16) == 0
+    if not jailed:
+        return
+    if os.geteuid() == 0:
+        assert st["Uid"].split() == [str(HV_UID)] * 4, st["Uid"]
+        assert st["Gid"].split() == [str(HV_UID)] * 4, st["Gid"]
+        assert st["Groups"] == "", st["Groups"]
+    for ns in ("mnt", "net", "ipc", "uts"):
+        assert os.readlink(f"/proc/{pid}/ns/{ns}") != \
+            os.readlink(f"/proc/self/ns/{ns}"), ns
+    # No network: a namespace of its own with nothing but a loopback.
+    with open(f"/proc/{pid}/net/dev") as f:
+        assert [line.split(":")[0].strip() for line in f.readlines()[2:]] \
+            == ["lo"]
+    # Its whole file system: the components of vsock_dir's path, and
+    # what is in vsock_dir (the host end's sockets).
+    seen = set()
+    for top, dirs, files in os.walk(f"/proc/{pid}/root"):
+        rel = top[len(f"/proc/{pid}/root"):] or "/"
+        if vsock_dir and rel == vsock_dir:
+            dirs[:] = []
+            continue
+        seen.update(os.path.join(rel, n) for n in dirs + files)
+    want = set()
+    if vsock_dir:
+        parts = vsock_dir.strip("/").split("/")
+        want = {"/" + "/".join(parts[:i + 1]) for i in range(len(parts))}
+    assert seen == want, (seen, want)
 
 
 def open_paths(pid):
@@ -129,8 +158,10 @@ def test_vm_lifecycle_under_sandbox(hv, guest_elf, tmp_path):
 
 def test_vsock_host_end_needs_vsock_option(hv, guest_elf, tmp_path):
     """Without --vsock the sandbox has no unix sockets by path, so
-    vm.create refuses vsock_socket up front; with it, the host end listens
-    under the filter (the traffic itself: test_vsock.py)."""
+    vm.create refuses vsock_socket up front; with --vsock DIR the jail
+    holds DIR, a vsock_socket elsewhere is refused, and the host end
+    listens under the filter (the traffic itself, and a symlink out of
+    the jail: test_vsock.py)."""
     sock = str(tmp_path / "a.vsock")
     with pytest.raises(ControlError, match="started without --vsock"):
         hv.client.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
@@ -140,12 +171,19 @@ def test_vsock_host_end_needs_vsock_option(hv, guest_elf, tmp_path):
     (tmp_path / "wide").mkdir()
     wide = Hypervisor(tmp_path / "wide", ("--vsock",))
     try:
+        for bad in (sock, str(tmp_path / "wide" / "d" / "a.vsock"),
+                    str(tmp_path / "wide" / "..")):
+            with pytest.raises(ControlError, match="directly in"):
+                wide.client.create_vm("a", guest_elf("hmx-basic"),
+                                      memory_mib=4, cmdline="role=b domid=3",
+                                      start=False, vsock_socket=bad)
+        sock = os.path.join(wide.vsock_dir, "a.vsock")
         wide.client.create_vm("a", guest_elf("hmx-basic"), memory_mib=4,
                               cmdline="role=b domid=3", start=False,
                               vsock_socket=sock)
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(sock)
-        check_confined(wide.proc.pid)
+        check_confined(wide.proc.pid, vsock_dir=wide.vsock_dir)
         assert wide.client.call("host.info")["vms"] == 1
     finally:
         assert wide.stop() == 0, wide.log.read_text()

@@ -517,19 +517,20 @@ def test_autostart_and_state_dir_permissions(tmp_path):
 
 
 def test_vsock_host_end(tmp_path):
-    """vsock = on: refused (naming the option) unless bulkheadd runs with
-    --vsock; with it the VM's Firecracker socket is <state>/vsock/NAME,
-    listening, shown by list --json, and removed when the VM stops. (The
-    traffic through it: test_vsock.py.)"""
+    """vsock = on: refused (naming the option) when bulkheadd runs with
+    --no-vsock; by default the VM's Firecracker socket is
+    <state>/vsock/NAME, listening, shown by list --json, and removed when
+    the VM stops; the directory is the jailed hypervisor's (its uid, 0700).
+    (The traffic through it: test_vsock.py.)"""
     t = Toolstack(tmp_path)
     t.mini("v", vsock=True)
     (tmp_path / "other").mkdir()
     nohmx = t.mini("nohmx", tmp_path / "other", hmx=False, vsock=True)
-    t.start()
+    t.start("--no-vsock")
     try:
         r = t.cli("start", "v")
         assert r.returncode == EXIT_ERROR, r
-        assert "bulkheadd runs without --vsock" in r.stderr, r.stderr
+        assert "bulkheadd runs with --no-vsock" in r.stderr, r.stderr
         r = t.cli("create", nohmx)
         assert r.returncode == EXIT_ERROR, r
         assert "nohmx.cfg:3:1: vsock: needs hmx = on (line 2)" in r.stderr, \
@@ -537,13 +538,16 @@ def test_vsock_host_end(tmp_path):
     finally:
         t.stop()
     t = Toolstack(tmp_path)
-    t.start("--vsock")
+    t.start()
     try:
         path = t.state / "vsock" / "v"
         t.ok("start", "v")
         assert t.vm("v")["vsock"] == str(path)
         assert stat.S_ISSOCK(os.stat(path).st_mode)
-        assert stat.S_IMODE(os.stat(t.state / "vsock").st_mode) == 0o700
+        st = os.stat(t.state / "vsock")
+        assert stat.S_IMODE(st.st_mode) == 0o700
+        if os.geteuid() == 0:
+            assert st.st_uid == 0x5fffffff, st  # bulkheadd's --hv-uid
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(str(path))
         t.ok("destroy", "v")

@@ -293,8 +293,8 @@ def daemon_config(ts, hv):
         "hv": str(hv),
         "blk": str(build / "src" / "devmodel" / "blk" / "bulkhead-blk"),
         "net": str(build / "src" / "devmodel" / "net" / "bulkhead-net"),
-        "overlay_dir": str(ts.state / "overlays"), "vsock": False,
-        "devmodel_uid_base": 0x60000000,
+        "overlay_dir": str(ts.state / "overlays"), "vsock": True,
+        "devmodel_uid_base": 0x60000000, "hv_uid": 0x5fffffff,
     }, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -9,7 +9,9 @@ each: every guest runs a script and the test reads its console."""
 import hashlib
 import os
 import re
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
@@ -287,8 +289,12 @@ wait; cat /tmp/fromhost; echo g-done; read end
 
 
 def unix_listen(path):
+    """A listener for guest connections: the jailed hypervisor connects to
+    it as its own uid (conftest.HV_UID), so it must let that uid write;
+    only root and that uid can reach its directory."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
+    os.chmod(path, 0o666)
     s.listen(4)
     return s
 
@@ -306,7 +312,8 @@ def drain_sha(sock, out):
 
 def test_guest_and_host(hv, guests):
     """Guest to host and host to guest through Firecracker-style unix
-    sockets; socat in the guest; a port the firewall closes."""
+    sockets; socat in the guest; a port the firewall closes, and one
+    whose socket is a symlink out of the hypervisor's jail."""
     g = guests
     path = str(g.tmp / "g.vsock")
     g.log["g"] = g.tmp / "g.log"
@@ -327,9 +334,16 @@ def test_guest_and_host(hv, guests):
         rule(0, "any", d, 6000), rule(d, 6000, 0, "any"),
     ]
     hv.client.call("hmx.firewall.set", rules=rules)
-    # Host programs listening on host ports 5000 and 5001 (5003: none).
+    # Host programs listening on host ports 5000 and 5001. 5003: none in
+    # the jail; its name is a symlink to a listener outside the vsock
+    # directory, which the jailed hypervisor must not reach.
     bulk = unix_listen(path + "_5000")
     small = unix_listen(path + "_5001")
+    outside_dir = tempfile.mkdtemp(prefix="bh-outside-")
+    outside = unix_listen(os.path.join(outside_dir, "s"))
+    outside.setblocking(False)
+    os.chmod(outside_dir, 0o755)
+    os.symlink(os.path.join(outside_dir, "s"), path + "_5003")
     # A dead hypervisor must fail the test, not hang it.
     bulk.settimeout(900)
     small.settimeout(900)
@@ -379,9 +393,14 @@ def test_guest_and_host(hv, guests):
     assert (recv["sha256"], int(recv["bytes"])) == (got["host_sent"], BULK)
     assert "socat rc=0" in log, log[-3000:]
     connects = results(log, "connect")
-    # 5002: no rule, refused at once; 5003: allowed, nobody listens.
+    # 5002: no rule, refused at once; 5003: allowed, but its socket is
+    # outside the jail: refused, and the listener there saw nothing.
     assert connects[0]["error"] == "EPERM", connects
     assert connects[1]["error"] == "ECONNREFUSED", connects
+    with pytest.raises(BlockingIOError):
+        outside.accept()
+    outside.close()
+    shutil.rmtree(outside_dir)
     audit = hv.client.call("hmx.audit.read", max=256)["entries"]
     assert any(e["kind"] == "default" and e["src"]["domid"] == d and
                e["dst"] == {"domid": 0, "aport": 5002} for e in audit), audit

@@ -50,7 +50,7 @@
 
 #include "devmodel/blk/blk_jail.h"
 #include "devmodel/blk/blk_server.h"
-#include "devmodel/jail.h"
+#include "jail/jail.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1

@@ -71,7 +71,7 @@ static int in_sandbox(enum hv_sandbox_mode mode, attempt_fn fn, void *arg)
 
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (hv_sandbox_enter(mode, with_vsock) < 0)
+		if (hv_sandbox_enter(mode, with_vsock, NULL) < 0)
 			_exit(100);
 		_exit(fn(arg));
 	}
@@ -492,7 +492,7 @@ static void test_capabilities_dropped(void **state)
 		char c;
 
 		close(pipefd[1]);
-		if (hv_sandbox_enter(HV_SANDBOX_SERVE, false) < 0)
+		if (hv_sandbox_enter(HV_SANDBOX_SERVE, false, NULL) < 0)
 			_exit(100);
 		/* Wait for the parent to look at us, then leave. */
 		_exit(read(pipefd[0], &c, 1) == 0 ? 0 : 1);
@@ -546,7 +546,7 @@ static void test_refuses_threads(void **state)
 		pthread_t t;
 
 		pthread_create(&t, NULL, sleeper, NULL);
-		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE, false) == -1 ? 0 : 1);
+		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE, false, NULL) == -1 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);

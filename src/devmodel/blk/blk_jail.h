@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "devmodel/blk/blk_io.h"
-#include "devmodel/jail.h"
+#include "jail/jail.h"
 
 /* What bulkhead-blk holds once set up; -1 for what it does not have. */
 struct blk_jail_fds {

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "devmodel/jail.h"
+#include "jail/jail.h"
 
 /* What bulkhead-net holds once set up. */
 struct net_jail_fds {

@@ -220,6 +220,14 @@ static void op_vm_create(struct control_server *srv, struct request *req,
 				  "without --vsock");
 		return;
 	}
+	if (vsock_path &&
+	    !vsock_path_in_dir(vsock_path, srv->host->vsock_dir)) {
+		request_fail(req,
+			     "vsock_socket: must be a name directly in %s, "
+			     "the hypervisor's vsock directory",
+			     srv->host->vsock_dir);
+		return;
+	}
 	if (!cfg.cmdline)
 		cfg.cmdline = "";
 	if (cfg.console_fd >= 0)

@@ -15,6 +15,7 @@
 #ifndef BH_HV_VSOCK_HOST_H
 #define BH_HV_VSOCK_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,13 @@ void hv_vsock_destroy(struct hv_vsock *vs);
  */
 int hv_vsock_attach(struct hv_vsock *vs, uint16_t domid, const char *path,
 		    char *err, size_t errlen);
+/*
+ * Whether path is dir/NAME: NAME not empty, ".", ".." or holding a '/'.
+ * The host end's sockets (PATH and PATH_P) then all lie in dir, which is
+ * all the jailed hypervisor sees of the file system.
+ */
+bool vsock_path_in_dir(const char *path, const char *dir);
+
 /* The VM is going away: close its connections, rings and socket. */
 void hv_vsock_detach(struct hv_vsock *vs, uint16_t domid);
 

@@ -16,6 +16,7 @@
 #include <bulkhead/hmx.h>
 
 #include "hmx/arena.h"
+#include "hv/vsock/vsock_host.h"
 #include "hv/vsock/vsock_internal.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -225,4 +226,16 @@ void vs_listen_close(struct vs_vm *vm)
 {
 	event_loop_remove(vm->vs->loop, &vm->lsrc);
 	close(vm->lfd);
+}
+
+bool vsock_path_in_dir(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	const char *name;
+
+	if (!n || strncmp(path, dir, n) || path[n] != '/')
+		return false;
+	name = path + n + 1;
+	return *name && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..");
 }

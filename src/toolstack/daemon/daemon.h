@@ -45,7 +45,8 @@ struct bhd {
 	char *state_file; /* <state>/state.json */
 	char *logs_dir; /* <state>/logs */
 	char *vsock_dir; /* <state>/vsock: VM NAME's vsock is vsock/NAME */
-	bool vsock; /* --vsock: the hypervisor runs with --vsock */
+	bool vsock; /* not --no-vsock: the hypervisor runs with --vsock */
+	uint32_t hv_uid; /* --hv-uid: its uid and gid when we are root */
 	char *blk_path; /* bulkhead-blk, absolute */
 	char *net_path; /* bulkhead-net, absolute */
 	char *overlay_dir; /* temporary disks' overlays (unnamed files) */

@@ -49,6 +49,7 @@ int host_config_canonical(const struct bhd *d, char **text, size_t *len)
 	json_object_object_add(o, "vsock", json_object_new_boolean(d->vsock));
 	json_object_object_add(o, "devmodel_uid_base",
 			       json_object_new_int64(d->devmodel_uid_base));
+	json_object_object_add(o, "hv_uid", json_object_new_int64(d->hv_uid));
 	r = canon_json(o, text, len);
 	json_object_put(o);
 	return r;
@@ -285,7 +286,8 @@ void api_host_measure(struct bhd *d, struct api_client *c, int64_t id,
 	} else {
 		json_object_object_add(o, "events", measure_events_json(&log));
 		if (strlen(json_object_to_json_string_ext(
-			    o, JSON_C_TO_STRING_PLAIN)) > CONTROL_FRAME_MAX_BYTES - 256) {
+			    o, JSON_C_TO_STRING_PLAIN)) >
+		    CONTROL_FRAME_MAX_BYTES - 256) {
 			json_object_put(o);
 			o = NULL;
 		}

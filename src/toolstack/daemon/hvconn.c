@@ -211,10 +211,28 @@ fail:
 }
 
 pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path,
-	       bool vsock)
+	       const char *vsock_dir, uint32_t uid)
 {
-	int logfd, nullfd, e;
+	char uid_arg[24], gid_arg[24];
+	const char *argv[10];
+	int logfd, nullfd, e, n = 0;
 	pid_t pid;
+
+	argv[n++] = hv_path;
+	argv[n++] = "serve";
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	if (vsock_dir) {
+		argv[n++] = "--vsock";
+		argv[n++] = vsock_dir;
+	}
+	if (uid) {
+		snprintf(uid_arg, sizeof(uid_arg), "--uid=%u", uid);
+		snprintf(gid_arg, sizeof(gid_arg), "--gid=%u", uid);
+		argv[n++] = uid_arg;
+		argv[n++] = gid_arg;
+	}
+	argv[n] = NULL;
 
 	logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (logfd < 0)
@@ -237,8 +255,7 @@ pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path,
 		dup2(nullfd, STDIN_FILENO);
 		dup2(logfd, STDOUT_FILENO);
 		dup2(logfd, STDERR_FILENO);
-		execlp(hv_path, hv_path, "serve", "--socket", sock,
-		       vsock ? "--vsock" : (char *)NULL, (char *)NULL);
+		execvp(hv_path, (char *const *)argv);
 		dprintf(STDERR_FILENO, "bulkheadd: cannot run %s: %s\n",
 			hv_path, strerror(errno));
 		_exit(127);

@@ -54,10 +54,11 @@ struct json_object *hvconn_take_event(struct hvconn *c);
 
 /*
  * Starts `hv_path serve --socket sock` in its own session, stdin from
- * /dev/null, stdout and stderr appended to log_path, so it outlives us.
- * Returns its pid or a negative errno.
+ * /dev/null, stdout and stderr appended to log_path, so it outlives us;
+ * with `--vsock vsock_dir` unless that is NULL, and with uid as its uid
+ * and gid unless that is 0. Returns its pid or a negative errno.
  */
 pid_t hv_spawn(const char *hv_path, const char *sock, const char *log_path,
-	       bool vsock);
+	       const char *vsock_dir, uint32_t uid);
 
 #endif

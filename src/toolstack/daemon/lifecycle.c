@@ -228,9 +228,8 @@ static int hv_create(struct bhd *d, struct vmrec *r, const struct vmcfg *cfg,
 
 		if (!d->vsock) {
 			snprintf(err, errlen,
-				 "vsock = on, but bulkheadd runs without "
-				 "--vsock (it widens the hypervisor's sandbox; "
-				 "docs/security.md)");
+				 "vsock = on, but bulkheadd runs with "
+				 "--no-vsock");
 			ret = -EPERM;
 			goto out_args;
 		}

@@ -30,6 +30,8 @@
 #define HV_START_WAIT_MS 10000
 /* Far above the uids and the user-namespace ranges a system hands out. */
 #define DEFAULT_DEVMODEL_UID_BASE 0x60000000u
+/* Just below the device models' range: a uid nothing else runs as. */
+#define DEFAULT_HV_UID (DEFAULT_DEVMODEL_UID_BASE - 1)
 
 /* epoll tags: the listening socket and the hypervisor connection; any
  * other pointer is an api_client. */
@@ -73,14 +75,18 @@ static void usage(FILE *out)
 		"                        string such as swtpm:host=127.0.0.1,port=2321,\n"
 		"                        swtpm:path=SOCKET or device:/dev/tpmrm0 (or\n"
 		"                        $BULKHEAD_TPM; docs/measured-launch.md)\n"
-		"      --vsock           let VMs have vsock = on: the hypervisor is\n"
-		"                        started with --vsock, which widens its\n"
-		"                        sandbox (docs/security.md)\n"
+		"      --no-vsock        refuse vsock = on: the hypervisor is started\n"
+		"                        without vsock's host end (by default it has\n"
+		"                        one, confined to STATE-DIR/vsock by its jail;\n"
+		"                        --vsock says the default)\n"
+		"      --hv-uid N        the hypervisor runs as uid and gid N (default\n"
+		"                        %u; as root only; unprivileged, it runs in a\n"
+		"                        user namespace of bulkheadd's own ids)\n"
 		"  -v, --verbose         more diagnostics; -q, --quiet fewer\n"
 		"  -h, --help            this text; --version its version\n"
 		"\n"
 		"SIGTERM or SIGINT stops bulkheadd and leaves the VMs running.\n",
-		DEFAULT_DEVMODEL_UID_BASE);
+		DEFAULT_DEVMODEL_UID_BASE, DEFAULT_HV_UID);
 }
 
 static char *abs_path(const char *p)
@@ -178,6 +184,40 @@ static int private_dir(const char *path)
 	return 0;
 }
 
+/*
+ * STATE-DIR/vsock, the one directory the jailed hypervisor sees: 0700 and
+ * (as root) its uid's, so that it can make the VMs' sockets there; named
+ * without symlinks, since the jail binds it at that path.
+ */
+static int hv_vsock_dir(struct bhd *d)
+{
+	struct stat st;
+	char *real;
+
+	if (mkdir(d->vsock_dir, 0700) < 0 && errno != EEXIST) {
+		bh_err("cannot create %s: %s", d->vsock_dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(d->vsock_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		bh_err("%s is not a directory", d->vsock_dir);
+		return -1;
+	}
+	if (geteuid() == 0 && (chown(d->vsock_dir, d->hv_uid, d->hv_uid) < 0 ||
+			       chmod(d->vsock_dir, 0700) < 0)) {
+		bh_err("cannot give %s to the hypervisor's uid %u: %s",
+		       d->vsock_dir, (unsigned int)d->hv_uid, strerror(errno));
+		return -1;
+	}
+	real = realpath(d->vsock_dir, NULL);
+	if (!real) {
+		bh_err("%s: %s", d->vsock_dir, strerror(errno));
+		return -1;
+	}
+	free(d->vsock_dir);
+	d->vsock_dir = real;
+	return 0;
+}
+
 static int lock_state_dir(struct bhd *d)
 {
 	char *path = join(d->state_dir, "bulkheadd.lock");
@@ -222,7 +262,9 @@ static int connect_hv(struct bhd *d)
 		bh_err("hypervisor: %s", err);
 		return -1;
 	}
-	pid = hv_spawn(d->hv_path, d->hv_sock, d->hv_log, d->vsock);
+	pid = hv_spawn(d->hv_path, d->hv_sock, d->hv_log,
+		       d->vsock ? d->vsock_dir : NULL,
+		       geteuid() == 0 ? d->hv_uid : 0);
 	if (pid < 0) {
 		bh_err("cannot start %s: %s", d->hv_path, strerror(-pid));
 		return -1;
@@ -260,8 +302,7 @@ static int setup(struct bhd *d)
 	int sfd;
 
 	if (private_dir(d->state_dir) < 0 || private_dir(d->logs_dir) < 0 ||
-	    (d->vsock && private_dir(d->vsock_dir) < 0) ||
-	    lock_state_dir(d) < 0)
+	    (d->vsock && hv_vsock_dir(d) < 0) || lock_state_dir(d) < 0)
 		return -1;
 	/* Before anything of the state is trusted (the config store):
 	 * what runs is measured. */
@@ -351,6 +392,8 @@ int main(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "hv", required_argument, NULL, 'H' },
 		{ "vsock", no_argument, NULL, 'K' },
+		{ "no-vsock", no_argument, NULL, 'k' },
+		{ "hv-uid", required_argument, NULL, 'u' },
 		{ "blk", required_argument, NULL, 'B' },
 		{ "net", required_argument, NULL, 'N' },
 		{ "overlay-dir", required_argument, NULL, 'O' },
@@ -377,6 +420,8 @@ int main(int argc, char **argv)
 			 .epfd = -1,
 			 .dm_epfd = -1,
 			 .next_seq = 1,
+			 .vsock = true,
+			 .hv_uid = DEFAULT_HV_UID,
 			 .devmodel_uid_base = DEFAULT_DEVMODEL_UID_BASE };
 	int c;
 
@@ -393,6 +438,19 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			d.vsock = true;
+			break;
+		case 'k':
+			d.vsock = false;
+			break;
+		case 'u':
+			if (bh_parse_u64(optarg, &uid_base) || !uid_base ||
+			    uid_base > 0xfffffffeull) {
+				fprintf(stderr,
+					"bulkheadd: --hv-uid: \"%s\" is not a uid from 1 to %llu\n",
+					optarg, 0xfffffffeull);
+				return 2;
+			}
+			d.hv_uid = (uint32_t)uid_base;
 			break;
 		case 'B':
 			blk = optarg;
@@ -434,6 +492,14 @@ int main(int argc, char **argv)
 		}
 	}
 	bh_log_init("bulkheadd", level);
+	if (d.hv_uid >= d.devmodel_uid_base &&
+	    d.hv_uid - d.devmodel_uid_base < 65536u) {
+		bh_err("--hv-uid %u is among the device models' uids (from "
+		       "--devmodel-uid-base %u): each process has its own",
+		       (unsigned int)d.hv_uid,
+		       (unsigned int)d.devmodel_uid_base);
+		return 2;
+	}
 	if (optind < argc) {
 		bh_err("unexpected argument \"%s\"", argv[optind]);
 		fprintf(stderr, "Try 'bulkheadd --help'.\n");

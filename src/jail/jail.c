@@ -7,10 +7,11 @@
  * then limits, and the filter comes last because it forbids everything
  * above.
  */
-#include "devmodel/jail.h"
+#include "jail/jail.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -26,6 +27,9 @@
 #include "util/log.h"
 #include "util/sanitizer_syscalls.h"
 #include "util/threads.h"
+
+#define JAIL_STR_(x) #x
+#define JAIL_STR(x) JAIL_STR_(x)
 
 static int cmp_int(const void *a, const void *b)
 {
@@ -97,9 +101,56 @@ static const char *mount_point(void)
 	return NULL;
 }
 
-static int empty_root(void)
+/* mkdir -p of path's components under root (a buffer of PATH_MAX). */
+static int make_path(char *root, size_t root_len, const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		const char *end = strchr(p + 1, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (root_len + n >= PATH_MAX) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(root + root_len, p, n);
+		root_len += n;
+		root[root_len] = '\0';
+		if (mkdir(root, 0555) < 0 && errno != EEXIST)
+			return -1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * dir (held open as dir_fd, from before the tmpfs could hide it) bound at
+ * its own path under the new root mp: read-write, nothing runs from it.
+ */
+static int bind_into(const char *mp, const char *dir, int dir_fd)
+{
+	char target[PATH_MAX], source[64];
+	size_t len = strlen(mp);
+
+	if (len >= sizeof(target))
+		return -1;
+	memcpy(target, mp, len + 1);
+	if (make_path(target, len, dir) < 0)
+		return -1;
+	/* The descriptor's magic link names the directory it was opened on. */
+	snprintf(source, sizeof(source), "/proc/self/fd/%d", dir_fd);
+	if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	return mount(NULL, target, NULL,
+		     MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL);
+}
+
+static int empty_root(const char *bind_dir)
 {
 	const char *mp = mount_point();
+	int dir_fd = -1;
 
 	if (!mp) {
 		errno = ENOENT;
@@ -111,11 +162,35 @@ static int empty_root(void)
 		bh_err("jail: making mounts private: %s", strerror(errno));
 		return -1;
 	}
+	if (bind_dir) {
+		dir_fd = open(bind_dir,
+			      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir_fd < 0) {
+			bh_err("jail: %s: %s", bind_dir, strerror(errno));
+			return -1;
+		}
+	}
+	/* Room for the bound directory's path, one inode per component. */
 	if (mount("bulkhead-jail", mp, "tmpfs",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "size=4k,nr_inodes=4,mode=0555") < 0) {
+		  bind_dir ? "size=16k,nr_inodes=" JAIL_STR(
+				     JAIL_PATH_DEPTH_MAX) ",mode=0555" :
+			     "size=4k,nr_inodes=4,mode=0555") < 0) {
 		bh_err("jail: mounting the empty root: %s", strerror(errno));
+		if (dir_fd >= 0)
+			close(dir_fd);
 		return -1;
+	}
+	if (bind_dir) {
+		int r = bind_into(mp, bind_dir, dir_fd);
+		int e = errno;
+
+		close(dir_fd);
+		if (r < 0) {
+			bh_err("jail: binding %s into the new root: %s",
+			       bind_dir, strerror(e));
+			return -1;
+		}
 	}
 	/* pivot_root(".", "."): the old root lands on top, then goes. */
 	if (chdir(mp) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
@@ -175,6 +250,26 @@ static int set_limit(int resource, rlim_t value)
 	return setrlimit(resource, &rl);
 }
 
+bool jail_dir_ok(const char *dir)
+{
+	unsigned int depth = 0;
+
+	if (dir[0] != '/' || strlen(dir) >= PATH_MAX)
+		return false;
+	for (const char *p = dir; *p;) {
+		const char *c = p + 1, *end = strchr(c, '/');
+		size_t n = end ? (size_t)(end - c) : strlen(c);
+
+		if (!n || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		depth++;
+		p = c + n;
+	}
+	/* The tmpfs holds its root, each component, and nothing else. */
+	return depth > 0 && depth <= JAIL_PATH_DEPTH_MAX - 2;
+}
+
 int jail_isolate(const struct jail_config *cfg)
 {
 	uid_t euid = geteuid();
@@ -185,6 +280,12 @@ int jail_isolate(const struct jail_config *cfg)
 
 	if (cfg->nkeep > JAIL_KEEP_MAX) {
 		bh_err("jail: too many descriptors to keep");
+		return -1;
+	}
+	if (cfg->bind_dir && !jail_dir_ok(cfg->bind_dir)) {
+		bh_err("jail: %s: not an absolute path of at most %d "
+		       "components without \".\" or \"..\"",
+		       cfg->bind_dir, JAIL_PATH_DEPTH_MAX - 2);
 		return -1;
 	}
 	if (as_root && (!cfg->have_ids || !cfg->uid || !cfg->gid)) {
@@ -202,12 +303,12 @@ int jail_isolate(const struct jail_config *cfg)
 		bh_err("jail: the process already has threads");
 		return -1;
 	}
-	top = close_others(cfg->keep_fds, cfg->nkeep);
+	top = cfg->keep_all_fds ? -1 : close_others(cfg->keep_fds, cfg->nkeep);
 	if (top == -2) {
 		bh_err("jail: closing descriptors: %s", strerror(errno));
 		return -1;
 	}
-	if (cfg->nofile <= (rlim_t)(top + 1)) {
+	if (cfg->nofile && cfg->nofile <= (rlim_t)(top + 1)) {
 		bh_err("jail: RLIMIT_NOFILE %llu would not cover descriptor %d",
 		       (unsigned long long)cfg->nofile, top);
 		return -1;
@@ -221,7 +322,7 @@ int jail_isolate(const struct jail_config *cfg)
 		       (unsigned int)euid, strerror(errno));
 		return -1;
 	}
-	if (empty_root() < 0)
+	if (empty_root(cfg->bind_dir) < 0)
 		return -1;
 	if (drop_bounding_set() < 0) {
 		bh_err("jail: dropping the bounding set: %s", strerror(errno));
@@ -237,8 +338,14 @@ int jail_isolate(const struct jail_config *cfg)
 		bh_err("jail: dropping capabilities: %s", strerror(errno));
 		return -1;
 	}
-	umask(0777);
-	if (set_limit(RLIMIT_NOFILE, cfg->nofile) < 0 ||
+	/* Bound read-write for a reason: say so now if the ids cannot write. */
+	if (cfg->bind_dir && access(cfg->bind_dir, W_OK | X_OK) < 0) {
+		bh_err("jail: %s is not writable by uid %u: %s", cfg->bind_dir,
+		       (unsigned int)getuid(), strerror(errno));
+		return -1;
+	}
+	umask(cfg->bind_dir ? 0077 : 0777);
+	if ((cfg->nofile && set_limit(RLIMIT_NOFILE, cfg->nofile) < 0) ||
 	    set_limit(RLIMIT_CORE, 0) < 0 ||
 	    (cfg->no_processes && set_limit(RLIMIT_NPROC, 0) < 0)) {
 		bh_err("jail: setting limits: %s", strerror(errno));
