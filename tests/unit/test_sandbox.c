@@ -546,7 +546,9 @@ static void test_refuses_threads(void **state)
 		pthread_t t;
 
 		pthread_create(&t, NULL, sleeper, NULL);
-		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE, false, NULL) == -1 ? 0 : 1);
+		_exit(hv_sandbox_enter(HV_SANDBOX_SERVE, false, NULL) == -1 ?
+			      0 :
+			      1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
